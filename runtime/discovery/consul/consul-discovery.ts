@@ -1,0 +1,370 @@
+/**
+ * Consul discovery: each node registers itself as service `troupe` with its
+ * local agent and watches the passing instances with blocking queries.
+ *
+ * Health, two checks per node:
+ * - a TTL check (default 2 s) this process passes every `passIntervalMs`:
+ *   catches a hung or dead process, and an agent that lost our registration;
+ * - an HTTP check of `GET /health/ready` on the gateway (interval 1 s, timeout
+ *   500 ms): catches a crash within about one interval, and a node that is
+ *   draining or not ready yet.
+ * Membership is read from `health.service({ passing: true })`, never from the
+ * catalog: `DeregisterCriticalServiceAfter` (1 m) is only clean-up.
+ *
+ * Traps handled here (measured on Consul 1.8.7, see CONSUL-NOTES.md):
+ * - After an agent restart the new agent's index is lower than ours, and a
+ *   blocking query with the old index stays blind until `wait` runs out. We
+ *   keep `wait` short (2 s), reset the index on any error and whenever it goes
+ *   backwards.
+ * - A restarted dev agent has forgotten our service: the TTL pass then fails
+ *   with 'does not have associated TTL' (HTTP 500) or 404, and we register again.
+ * - TTL checks start critical: we pass once right after registering.
+ */
+import { EventEmitter } from 'node:events';
+import Consul from 'consul';
+import type { Discovery, DiscoveryLogger, Member } from '../discovery.js';
+import { stderrLogger } from '../discovery.js';
+import { MemberList, canonicalMember, validateMember } from '../member-list.js';
+import { intOption, objectOption, stringOption } from '../options.js';
+import { sleep } from '../sleep.js';
+import { toMember, type HealthEntry } from './entries.js';
+
+export interface ConsulDiscoveryOptions {
+  /** The local agent's HTTP API. Default `http://127.0.0.1:8500`. */
+  readonly agentUrl?: string;
+  /** ACL token, if the agent needs one. Never logged. */
+  readonly token?: string;
+  /** Service name all nodes of one cluster register under. Default `troupe`. */
+  readonly serviceName?: string;
+  /** TTL of the liveness check. Default 2000 ms. */
+  readonly ttlMs?: number;
+  /** How often this process passes the TTL check. Default 500 ms; at most a third of `ttlMs`. */
+  readonly passIntervalMs?: number;
+  /** The agent's HTTP check of the gateway; `false` leaves only the TTL check. */
+  readonly httpCheck?: false | {
+    /** Default `/health/ready`. */
+    readonly path?: string;
+    /** Default 1000 ms. */
+    readonly intervalMs?: number;
+    /** Default 500 ms. */
+    readonly timeoutMs?: number;
+  };
+  /** Consul reaps critical registrations after this; values under 1 minute are raised to it by Consul. Default 60000 ms. */
+  readonly deregisterCriticalAfterMs?: number;
+  /** Longest a blocking query waits for a change. Short on purpose (see above). Default 2000 ms. */
+  readonly watchWaitMs?: number;
+  /** Deadline of every non-blocking request to the agent. Default 2000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Upper bound of the retry backoff after a failed request (it starts at 100 ms). Default 2000 ms. */
+  readonly retryMaxMs?: number;
+  /** How long `start()` waits to see this node passing. Default 10000 ms. */
+  readonly readyTimeoutMs?: number;
+  readonly logger?: DiscoveryLogger;
+}
+
+function checkOptions(options: ConsulDiscoveryOptions | undefined) {
+  const o = objectOption(options, 'consul discovery options');
+  const agentUrl = stringOption(o.agentUrl, 'agentUrl', 'http://127.0.0.1:8500');
+  let url: URL;
+  try {
+    url = new URL(agentUrl);
+  } catch {
+    throw new TypeError(`agentUrl must be a URL like http://127.0.0.1:8500 (got ${JSON.stringify(agentUrl)})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`agentUrl must use http or https (got ${url.protocol})`);
+  const ttlMs = intOption(o.ttlMs, 'ttlMs', 2000, 1000, 3_600_000);
+  const h = o.httpCheck === false ? false : objectOption(o.httpCheck, 'httpCheck');
+  const httpCheck = h === false ? false : Object.freeze({
+    path: stringOption(h.path, 'httpCheck.path', '/health/ready', /^\/\S*$/),
+    intervalMs: intOption(h.intervalMs, 'httpCheck.intervalMs', 1000, 100, 3_600_000),
+    timeoutMs: intOption(h.timeoutMs, 'httpCheck.timeoutMs', 500, 10, 3_600_000),
+  });
+  if (o.token !== undefined && typeof o.token !== 'string') throw new TypeError('token must be a string');
+  return Object.freeze({
+    url,
+    token: o.token,
+    serviceName: stringOption(o.serviceName, 'serviceName', 'troupe', /^[A-Za-z0-9-]{1,63}$/),
+    ttlMs,
+    passIntervalMs: intOption(o.passIntervalMs, 'passIntervalMs', 500, 50, Math.floor(ttlMs / 3)),
+    httpCheck,
+    deregisterCriticalAfterMs: intOption(o.deregisterCriticalAfterMs, 'deregisterCriticalAfterMs', 60_000, 60_000),
+    watchWaitMs: intOption(o.watchWaitMs, 'watchWaitMs', 2000, 100, 600_000),
+    requestTimeoutMs: intOption(o.requestTimeoutMs, 'requestTimeoutMs', 2000, 50, 600_000),
+    retryMaxMs: intOption(o.retryMaxMs, 'retryMaxMs', 2000, 100, 600_000),
+    readyTimeoutMs: intOption(o.readyTimeoutMs, 'readyTimeoutMs', 10_000, 1, 3_600_000),
+    logger: o.logger ?? stderrLogger,
+  });
+}
+
+type Options = ReturnType<typeof checkOptions>;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function statusOf(err: unknown): number | undefined {
+  const code = (err as { response?: { statusCode?: unknown } } | null)?.response?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The agent no longer knows our TTL check: it restarted with empty state, or someone deregistered us. */
+function lostRegistration(err: unknown): boolean {
+  const status = statusOf(err);
+  return status === 404 || (status === 500 && /does not have associated TTL|unknown check/i.test(message(err)));
+}
+
+function hostPort(address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+export class ConsulDiscovery implements Discovery {
+  readonly engine = 'consul';
+  readonly #o: Options;
+  readonly #consul: Consul;
+  readonly #list: MemberList;
+  /** Ends the watch loop's pauses (close). */
+  readonly #abort = new AbortController();
+  /** Ends the TTL pass loop's pauses (leave or close). */
+  readonly #passAbort = new AbortController();
+  /** papi aborts every request that carries this emitter when it emits 'cancel'. */
+  readonly #cancel = new EventEmitter();
+  /** Same, and asks the client for `[response, body]` so the watch can read X-Consul-Index. */
+  readonly #watchCtx = Object.assign(new EventEmitter(), { includeResponse: true });
+  #self: Member | undefined;
+  #ttlCheckId = '';
+  #registered = false;
+  #left = false;
+  #closed = false;
+  #watch: Promise<void> | undefined;
+  #passer: Promise<void> | undefined;
+  #onList: (() => void) | undefined;
+  #agentDown = false;
+  readonly #malformed = new Set<string>();
+
+  constructor(options?: ConsulDiscoveryOptions) {
+    this.#o = checkOptions(options);
+    const u = this.#o.url;
+    this.#consul = new Consul({
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port),
+      secure: u.protocol === 'https:',
+      ...(this.#o.token === undefined ? {} : { defaults: { token: this.#o.token } }),
+    });
+    this.#list = new MemberList(this.#o.logger, () => this.#self?.id);
+    this.#cancel.setMaxListeners(0);
+    this.#watchCtx.setMaxListeners(0);
+  }
+
+  async start(self: Member): Promise<void> {
+    if (this.#self !== undefined) throw new Error('discovery already started; create a new one to start again');
+    if (this.#closed) throw new Error('discovery is closed');
+    const me = validateMember(self, 'self');
+    this.#self = me;
+    this.#ttlCheckId = `${this.#o.serviceName}:${me.id}:ttl`;
+    try {
+      await this.#register();
+    } catch (err) {
+      await this.close();
+      throw new Error(`consul discovery: cannot register with the agent at ${this.#o.url.origin} (${message(err)}); is the agent running?`, { cause: err });
+    }
+    this.#watch = this.#watchLoop();
+    this.#passer = this.#passLoop();
+    const seen = new Promise<void>((resolve) => (this.#onList = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.#o.readyTimeoutMs)));
+    const outcome = await Promise.race([seen, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      await this.close();
+      const check = this.#o.httpCheck === false ? '' : ` and that the agent can reach http://${hostPort(me.address, me.port)}${this.#o.httpCheck.path}`;
+      throw new Error(`consul discovery: this node did not become passing in Consul within ${this.#o.readyTimeoutMs} ms; check the agent's log${check}`);
+    }
+  }
+
+  members(): readonly Member[] {
+    return this.#list.current;
+  }
+
+  onChange(listener: (members: readonly Member[]) => void): () => void {
+    return this.#list.subscribe(listener);
+  }
+
+  async leave(): Promise<void> {
+    if (this.#left || this.#self === undefined) return;
+    this.#left = true;
+    // Drop self locally first: from now on this node must not place anything on itself.
+    this.#list.set(this.#list.current.filter((m) => m.id !== this.#self?.id));
+    this.#passAbort.abort();
+    await this.#passer;
+    await this.#deregister();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#left = true;
+    this.#passAbort.abort();
+    this.#abort.abort();
+    await this.#passer;
+    // Deregister before cancelling requests: it is the one request close() still needs.
+    try {
+      await this.#deregister();
+    } catch (err) {
+      this.#o.logger({ level: 'warn', event: 'consul.deregister_failed', node: this.#self?.id, error: message(err) });
+    }
+    this.#closed = true;
+    this.#cancel.emit('cancel');
+    this.#watchCtx.emit('cancel');
+    await this.#watch;
+    this.#list.clear();
+    this.#consul.destroy();
+  }
+
+  #request<T extends object>(extra: T): T & { timeout: number; ctx: EventEmitter } {
+    return { ...extra, timeout: this.#o.requestTimeoutMs, ctx: this.#cancel };
+  }
+
+  async #register(): Promise<void> {
+    const me = this.#self!;
+    const o = this.#o;
+    const deregisterAfter = `${o.deregisterCriticalAfterMs}ms`;
+    const http = o.httpCheck;
+    await this.#consul.agent.service.register(this.#request({
+      name: o.serviceName,
+      id: me.id,
+      address: me.address,
+      port: me.port,
+      meta: { ...me.meta, linkPort: String(me.linkPort), ...(me.zone === undefined ? {} : { zone: me.zone }) },
+      checks: [
+        // The client's typings demand a timeout on every check; Consul ignores it on TTL checks.
+        { checkid: this.#ttlCheckId, name: 'troupe process alive', ttl: `${o.ttlMs}ms`, timeout: `${o.ttlMs}ms`, deregistercriticalserviceafter: deregisterAfter },
+        ...(http === false ? [] : [{
+          checkid: `${o.serviceName}:${me.id}:http`,
+          name: 'troupe gateway ready',
+          http: `http://${hostPort(me.address, me.port)}${http.path}`,
+          interval: `${http.intervalMs}ms`,
+          timeout: `${http.timeoutMs}ms`,
+          deregistercriticalserviceafter: deregisterAfter,
+        }]),
+      ],
+    }));
+    this.#registered = true;
+    // TTL checks start critical; pass at once so the node is not held back a full pass interval.
+    await this.#consul.agent.check.pass(this.#request({ id: this.#ttlCheckId }));
+  }
+
+  async #deregister(): Promise<void> {
+    if (!this.#registered) return;
+    this.#registered = false;
+    await this.#consul.agent.service.deregister(this.#request({ id: this.#self!.id }));
+  }
+
+  /** Passes the TTL check until leave/close; registers again when the agent forgot us. */
+  async #passLoop(): Promise<void> {
+    const signal = this.#passAbort.signal;
+    while (!this.#left) {
+      await sleep(this.#o.passIntervalMs, signal);
+      if (this.#left) return;
+      try {
+        await this.#consul.agent.check.pass(this.#request({ id: this.#ttlCheckId }));
+        this.#agentUp();
+      } catch (err) {
+        if (this.#left) return;
+        if (lostRegistration(err)) {
+          try {
+            await this.#register();
+            this.#o.logger({ level: 'warn', event: 'consul.reregistered', node: this.#self?.id, reason: message(err) });
+            this.#agentUp();
+          } catch (again) {
+            this.#agentLost(again);
+          }
+        } else {
+          this.#agentLost(err);
+        }
+      }
+    }
+  }
+
+  /** Follows the passing instances with blocking queries until close. */
+  async #watchLoop(): Promise<void> {
+    const signal = this.#abort.signal;
+    const o = this.#o;
+    let index = 0n;
+    let backoff = 100;
+    while (!this.#closed) {
+      const asked = index;
+      try {
+        // Not a fresh literal on purpose: the client's typings omit index, wait, timeout and ctx, which it does send.
+        const query = {
+          service: o.serviceName,
+          passing: true,
+          index: asked.toString(),
+          wait: `${o.watchWaitMs}ms`,
+          // Consul adds up to wait/16 of jitter; allow that plus one request deadline.
+          timeout: o.watchWaitMs + Math.ceil(o.watchWaitMs / 16) + o.requestTimeoutMs,
+          ctx: this.#watchCtx,
+        };
+        // With ctx.includeResponse the client resolves to [response, body].
+        const [res, body] = (await this.#consul.health.service(query)) as unknown as [{ headers: Record<string, string | undefined> }, HealthEntry[]];
+        if (this.#closed) return;
+        const header = res.headers['x-consul-index'];
+        const next = header !== undefined && /^\d+$/.test(header) ? BigInt(header) : 0n;
+        if (next === 0n) {
+          // Consul's rule: never block on index 0 from a bad header; ask again plainly after a pause.
+          index = 0n;
+          await sleep(backoff, signal);
+          backoff = Math.min(backoff * 2, o.retryMaxMs);
+        } else if (next < asked) {
+          // The agent restarted (or a server failed over): its index is lower than ours. This
+          // answer is current, so apply it, and start again from 0 so the next query cannot block blind.
+          index = 0n;
+          o.logger({ level: 'info', event: 'consul.index_reset', node: this.#self?.id, from: asked.toString(), to: next.toString() });
+        } else {
+          index = next;
+          backoff = 100;
+        }
+        this.#agentUp();
+        this.#apply(Array.isArray(body) ? body : []);
+      } catch (err) {
+        if (this.#closed) return;
+        index = 0n;
+        this.#agentLost(err);
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, o.retryMaxMs);
+      }
+    }
+  }
+
+  #apply(entries: readonly HealthEntry[]): void {
+    const members: Member[] = [];
+    for (const entry of entries) {
+      const parsed = toMember(entry);
+      if (typeof parsed === 'string') {
+        const id = String(entry?.Service?.ID);
+        if (!this.#malformed.has(id)) {
+          this.#malformed.add(id);
+          this.#o.logger({ level: 'warn', event: 'consul.malformed_member', node: this.#self?.id, member: id, reason: parsed });
+        }
+        continue;
+      }
+      if (this.#left && parsed.id === this.#self?.id) continue;
+      members.push(canonicalMember(parsed));
+    }
+    this.#list.set(members);
+    if (this.#onList !== undefined && members.some((m) => m.id === this.#self?.id)) {
+      this.#onList();
+      this.#onList = undefined;
+    }
+  }
+
+  #agentLost(err: unknown): void {
+    if (this.#agentDown) return;
+    this.#agentDown = true;
+    this.#o.logger({ level: 'warn', event: 'consul.agent_unreachable', node: this.#self?.id, agent: this.#o.url.origin, error: message(err) });
+  }
+
+  #agentUp(): void {
+    if (!this.#agentDown) return;
+    this.#agentDown = false;
+    this.#o.logger({ level: 'info', event: 'consul.agent_back', node: this.#self?.id, agent: this.#o.url.origin });
+  }
+}

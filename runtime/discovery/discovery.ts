@@ -1,0 +1,84 @@
+/**
+ * Discovery: which Troupe nodes are alive right now, and how to reach them.
+ *
+ * The runtime talks to this interface only; `static` (a fixed peer list with
+ * optional HTTP health probes) and `consul` (a real Consul agent) implement it
+ * side by side, and configuration picks one (see `engines.ts`). Every engine
+ * runs the same contract suite (`test/discovery-contract.ts`).
+ *
+ * What the runtime may rely on, whatever the engine:
+ * - `members()` holds only members whose health is passing, sorted by id, self
+ *   included while it is healthy and has not left. Two nodes that see the same
+ *   health therefore compute the same list, element by element.
+ * - Listeners are called only when the list really changed (a member came or
+ *   went, or one of its fields changed), with the new list, in order.
+ * - A member that crashes disappears within a bounded time that depends on the
+ *   engine's intervals (measured figures in each engine's doc comment).
+ */
+
+/** One Troupe node as discovery sees it. Objects handed out by an engine are frozen. */
+export interface Member {
+  /** Node id, unique in the cluster: letters, digits and `_ . : [ ] -`, at most 128 characters. */
+  readonly id: string;
+  /** Address other nodes and the health checker use to reach this node (a host name or an IP, no brackets). */
+  readonly address: string;
+  /** Gateway port: clients connect here, and it serves `GET /health/ready`. */
+  readonly port: number;
+  /** Port of the node-to-node link. */
+  readonly linkPort: number;
+  /** Failure zone (rack, availability zone), for placement that spreads replicas. */
+  readonly zone?: string;
+  /** Free-form labels. Keys: letters, digits, `_` and `-`; `linkPort` and `zone` are reserved. */
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+export interface Discovery {
+  /** Engine name as chosen by configuration (`static`, `consul`). */
+  readonly engine: string;
+
+  /**
+   * Registers `self` and starts watching. Resolves once the first member list
+   * is known and includes `self` (that is, once `self` is healthy); rejects
+   * when that does not happen within the engine's ready timeout. Call once.
+   */
+  start(self: Member): Promise<void>;
+
+  /** Current live members (health passing), sorted by id, including self while healthy and not left. */
+  members(): readonly Member[];
+
+  /**
+   * Calls `listener` with the new list on every change, deduplicated: only when
+   * the set of ids or a member's fields changed. Not called with the current
+   * list on subscription; read `members()` for that. A listener that throws is
+   * logged and does not stop the others. Returns an unsubscribe function.
+   */
+  onChange(listener: (members: readonly Member[]) => void): () => void;
+
+  /**
+   * Graceful drain: deregisters self so the other nodes drop it promptly, but
+   * keeps watching (this node still needs to know where actors move to).
+   * Self leaves this node's own list at once. Idempotent.
+   */
+  leave(): Promise<void>;
+
+  /** Leaves if still registered, stops every timer, watch and socket, and drops the listeners. Idempotent; never rejects. */
+  close(): Promise<void>;
+}
+
+/** One structured log event. Never carries secrets (ACL tokens stay out). */
+export interface DiscoveryLogEntry {
+  readonly level: 'info' | 'warn' | 'error';
+  /** Stable event name, e.g. `consul.reregistered`. */
+  readonly event: string;
+  /** Id of the node that logs, once known. */
+  readonly node?: string;
+  readonly [field: string]: unknown;
+}
+
+export type DiscoveryLogger = (entry: DiscoveryLogEntry) => void;
+
+/** Default logger: one JSON line on stderr per warning or error; info is dropped. */
+export const stderrLogger: DiscoveryLogger = (entry) => {
+  if (entry.level === 'info') return;
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'discovery', ...entry })}\n`);
+};

@@ -1,0 +1,205 @@
+/**
+ * Static discovery: a fixed peer list, with liveness from HTTP probes.
+ *
+ * Every member (self included) is probed with `GET /health/ready` on its
+ * gateway port every `intervalMs`; a member is dropped after
+ * `failuresBeforeDown` failed probes and comes back after `successesBeforeUp`
+ * good ones. Probing self too keeps every node's list computed by one rule, so
+ * nodes that see the same health agree on the same list.
+ *
+ * With `probe: false` the list is trusted as given: members never disappear
+ * (except self on `leave()`), so there is no failover. Use it only for a
+ * single node or for tests.
+ *
+ * Leaving: there is no shared registry to deregister from, so the other nodes
+ * notice a leave only through the health probe. A draining node must make its
+ * `/health/ready` answer non-2xx (the gateway does) before or when it calls
+ * `leave()`; the others drop it within one probe interval.
+ *
+ * Crash detection, measured (test/discovery-static.test.ts, defaults
+ * 1000/500/1): removal is seen within one interval plus the probe's answer
+ * time, i.e. about 0-1.5 s after the crash.
+ */
+import type { Discovery, DiscoveryLogger, Member } from '../discovery.js';
+import { stderrLogger } from '../discovery.js';
+import { MemberList, validateMember } from '../member-list.js';
+import { intOption, objectOption, stringOption } from '../options.js';
+import { sleep } from '../sleep.js';
+import { probeHealth } from './health-probe.js';
+import { checkUnique, parsePeers } from './peers.js';
+
+export interface StaticProbeOptions {
+  /** Path probed on each member's gateway port. Default `/health/ready`. */
+  readonly path?: string;
+  /** Time between the starts of two probe rounds. Default 1000 ms. */
+  readonly intervalMs?: number;
+  /** Deadline for one probe (connect + answer). Default 500 ms; must be below `intervalMs`. */
+  readonly timeoutMs?: number;
+  /** Consecutive failed probes before a member is dropped. Default 1 (like a Consul HTTP check). */
+  readonly failuresBeforeDown?: number;
+  /** Consecutive good probes before a dropped member is back. Default 1. */
+  readonly successesBeforeUp?: number;
+}
+
+export interface StaticDiscoveryOptions {
+  /** The peers, as a `--peers` string (see `peers.ts`) or parsed. May name self; self is recognised by id or host:port. */
+  readonly peers: string | readonly Member[];
+  /** Health probing; `false` trusts the list (no failover). Default: probing with the defaults above. */
+  readonly probe?: StaticProbeOptions | false;
+  /** How long `start()` waits for self's own probe to pass. Default 10000 ms. */
+  readonly readyTimeoutMs?: number;
+  readonly logger?: DiscoveryLogger;
+}
+
+interface Probe {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly failuresBeforeDown: number;
+  readonly successesBeforeUp: number;
+}
+
+interface PeerState {
+  readonly member: Member;
+  readonly self: boolean;
+  up: boolean;
+  failures: number;
+  successes: number;
+}
+
+function checkOptions(options: StaticDiscoveryOptions) {
+  const o = objectOption(options, 'static discovery options');
+  if (o.peers === undefined) throw new TypeError('static discovery needs peers, e.g. "n1@10.0.0.1:8080/8081,n2@10.0.0.2:8080/8081"');
+  const peers = typeof o.peers === 'string' ? parsePeers(o.peers) : o.peers.map((p, i) => validateMember(p, `peers[${i}]`));
+  checkUnique(peers);
+  let probe: Probe | false = false;
+  if (o.probe !== false) {
+    const p = objectOption(o.probe, 'probe');
+    const intervalMs = intOption(p.intervalMs, 'probe.intervalMs', 1000, 50, 600_000);
+    probe = Object.freeze({
+      path: stringOption(p.path, 'probe.path', '/health/ready', /^\/\S*$/),
+      intervalMs,
+      timeoutMs: intOption(p.timeoutMs, 'probe.timeoutMs', Math.min(500, intervalMs - 1), 1, intervalMs - 1),
+      failuresBeforeDown: intOption(p.failuresBeforeDown, 'probe.failuresBeforeDown', 1, 1, 100),
+      successesBeforeUp: intOption(p.successesBeforeUp, 'probe.successesBeforeUp', 1, 1, 100),
+    });
+  }
+  return Object.freeze({
+    peers,
+    probe,
+    readyTimeoutMs: intOption(o.readyTimeoutMs, 'readyTimeoutMs', 10_000, 1, 3_600_000),
+    logger: o.logger ?? stderrLogger,
+  });
+}
+
+export class StaticDiscovery implements Discovery {
+  readonly engine = 'static';
+  readonly #options: ReturnType<typeof checkOptions>;
+  readonly #list: MemberList;
+  readonly #abort = new AbortController();
+  #self: Member | undefined;
+  #states: PeerState[] = [];
+  #left = false;
+  #closed = false;
+  #loop: Promise<void> | undefined;
+  #selfSeen: (() => void) | undefined;
+
+  constructor(options: StaticDiscoveryOptions) {
+    this.#options = checkOptions(options);
+    this.#list = new MemberList(this.#options.logger, () => this.#self?.id);
+  }
+
+  async start(self: Member): Promise<void> {
+    if (this.#self !== undefined) throw new Error('discovery already started; create a new one to start again');
+    if (this.#closed) throw new Error('discovery is closed');
+    const me = validateMember(self, 'self');
+    this.#self = me;
+    const others = this.#options.peers.filter((p) => p.id !== me.id && !(p.address === me.address && p.port === me.port));
+    checkUnique([me, ...others]);
+    const probing = this.#options.probe !== false;
+    this.#states = [me, ...others].map((member) => ({ member, self: member === me, up: !probing, failures: 0, successes: 0 }));
+    const probe = this.#options.probe;
+    if (probe === false) {
+      this.#publish();
+      return;
+    }
+    const seen = new Promise<void>((resolve) => (this.#selfSeen = resolve));
+    this.#loop = this.#run(probe);
+    const timeoutMs = this.#options.readyTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const outcome = await Promise.race([seen, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      await this.close();
+      const url = `http://${me.address.includes(':') ? `[${me.address}]` : me.address}:${me.port}${probe.path}`;
+      throw new Error(`static discovery: this node's own health probe (${url}) did not pass within ${timeoutMs} ms; is the gateway listening on that address?`);
+    }
+  }
+
+  members(): readonly Member[] {
+    return this.#list.current;
+  }
+
+  onChange(listener: (members: readonly Member[]) => void): () => void {
+    return this.#list.subscribe(listener);
+  }
+
+  async leave(): Promise<void> {
+    if (this.#left || this.#self === undefined) return;
+    this.#left = true;
+    this.#publish();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#left = true;
+    this.#abort.abort();
+    await this.#loop;
+    this.#list.clear();
+  }
+
+  async #run(probe: Probe): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!this.#closed) {
+      const began = performance.now();
+      const targets = this.#states.filter((s) => !(s.self && this.#left));
+      const results = await Promise.all(
+        targets.map((s) => probeHealth(s.member.address, s.member.port, probe.path, probe.timeoutMs, signal)),
+      );
+      if (this.#closed) return;
+      targets.forEach((s, i) => this.#record(s, results[i], probe));
+      this.#publish();
+      await sleep(Math.max(0, probe.intervalMs - (performance.now() - began)), signal);
+    }
+  }
+
+  #record(state: PeerState, ok: boolean, probe: Probe): void {
+    if (ok) {
+      state.failures = 0;
+      state.successes += 1;
+      if (!state.up && state.successes >= probe.successesBeforeUp) {
+        state.up = true;
+        this.#options.logger({ level: 'info', event: 'static.member_up', node: this.#self?.id, member: state.member.id });
+      }
+    } else {
+      state.successes = 0;
+      state.failures += 1;
+      if (state.up && state.failures >= probe.failuresBeforeDown) {
+        state.up = false;
+        this.#options.logger({ level: 'warn', event: 'static.member_down', node: this.#self?.id, member: state.member.id, failures: state.failures });
+      }
+    }
+  }
+
+  #publish(): void {
+    if (this.#closed) return;
+    const live = this.#states.filter((s) => s.up && !(s.self && this.#left)).map((s) => s.member);
+    this.#list.set(live);
+    if (this.#selfSeen !== undefined && live.some((m) => m === this.#self)) {
+      this.#selfSeen();
+      this.#selfSeen = undefined;
+    }
+  }
+}
