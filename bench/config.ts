@@ -1,0 +1,59 @@
+/**
+ * Bench settings, read once from the environment and checked here. A bad
+ * value stops the run with one line naming the variable.
+ *
+ *   BENCH_SECONDS          measured seconds per row            (default 5)
+ *   BENCH_WARMUP_SECONDS   unrecorded warm-up per row          (default 1.5)
+ *   BENCH_INFLIGHT         in-flight levels, comma-separated   (default 1,1000)
+ *   BENCH_KEYS             counter keys, used round-robin      (default 1000)
+ *   BENCH_MAX_CALLS        a row's window also ends here       (default 5000000)
+ *   BENCH_ONLY             scenario names to run, comma-separated (default all)
+ *   BENCH_CLIENT           WebSocket client for the Troupe and raw-uWS rows:
+ *                          auto (the SDK when built, else ws-batch), sdk, ws-batch
+ */
+export type ClientChoice = 'auto' | 'sdk' | 'ws-batch';
+
+export interface BenchConfig {
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly inFlight: readonly number[];
+  readonly keys: number;
+  readonly maxCalls: number;
+  readonly only: readonly string[] | null;
+  readonly client: ClientChoice;
+}
+
+export class ConfigError extends Error {}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number, check: (n: number) => boolean, expected: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!check(n)) throw new ConfigError(`${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const positiveInt = (max: number) => (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= max;
+
+export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
+  const seconds = num(env, 'BENCH_SECONDS', 5, (n) => n > 0 && n <= 600, 'a number of seconds in (0, 600]');
+  const warmupSeconds = num(env, 'BENCH_WARMUP_SECONDS', 1.5, (n) => n >= 0 && n <= 60, 'a number of seconds in [0, 60]');
+  const keys = num(env, 'BENCH_KEYS', 1000, positiveInt(1_000_000), 'an integer from 1 to 1000000');
+  const maxCalls = num(env, 'BENCH_MAX_CALLS', 5_000_000, positiveInt(1e9), 'a positive integer');
+
+  const levels = (env.BENCH_INFLIGHT ?? '1,1000').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const inFlight = levels.map(Number);
+  if (inFlight.length === 0 || !inFlight.every(positiveInt(100_000))) {
+    throw new ConfigError(`BENCH_INFLIGHT must be comma-separated integers from 1 to 100000, got ${JSON.stringify(env.BENCH_INFLIGHT)}`);
+  }
+
+  const onlyRaw = env.BENCH_ONLY?.trim();
+  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()).filter((s) => s !== '') : null;
+
+  const client = (env.BENCH_CLIENT ?? 'auto').trim();
+  if (client !== 'auto' && client !== 'sdk' && client !== 'ws-batch') {
+    throw new ConfigError(`BENCH_CLIENT must be auto, sdk or ws-batch, got ${JSON.stringify(env.BENCH_CLIENT)}`);
+  }
+
+  return Object.freeze({ seconds, warmupSeconds, inFlight: Object.freeze(inFlight), keys, maxCalls, only: only && Object.freeze(only), client });
+}

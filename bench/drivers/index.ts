@@ -1,0 +1,74 @@
+/**
+ * Client drivers: how the load process reaches a system under test. Each
+ * driver is a sibling file exporting `open(spec)`; it is imported only in the
+ * load process that uses it, so Moleculer or the SDK load nowhere else.
+ *
+ * The workload is fixed for every driver: `call(key)` adds 1 to the counter
+ * named `key` and resolves with its new total (Troupe's `Counter.add(1)`).
+ */
+
+/** Our own minimal ws + msgpack batching client for wire protocol v1. */
+export interface WsBatchSpec {
+  readonly name: 'ws-batch';
+  readonly url: string;
+}
+
+/** The Troupe SDK from dist/client (connect → client.call('Counter', key, 'add', [1])). */
+export interface TroupeSdkSpec {
+  readonly name: 'troupe-sdk';
+  readonly url: string;
+}
+
+/** A Moleculer broker in the load process, calling `counter.add` on a remote broker over TCP. */
+export interface MoleculerSpec {
+  readonly name: 'moleculer';
+  /** The broker hosting the counter service. */
+  readonly server: MoleculerPeer;
+  /**
+   * This client broker. Moleculer's TCP transporter is peer-to-peer: the
+   * client listens too, and both sides list each other as static peers.
+   */
+  readonly client: MoleculerPeer;
+}
+
+export interface MoleculerPeer {
+  readonly nodeID: string;
+  readonly port: number;
+}
+
+export type DriverSpec = WsBatchSpec | TroupeSdkSpec | MoleculerSpec;
+export type DriverName = DriverSpec['name'];
+
+export interface Caller {
+  call(key: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function openDriver(spec: DriverSpec): Promise<Caller> {
+  switch (spec.name) {
+    case 'ws-batch': return (await import('./ws-batch.js')).open(spec);
+    case 'troupe-sdk': return (await import('./troupe-sdk.js')).open(spec);
+    case 'moleculer': return (await import('./moleculer.js')).open(spec);
+  }
+}
+
+/** Checks a spec that arrived on the command line; the load process trusts it afterwards. */
+export function parseDriverSpec(value: unknown): DriverSpec {
+  if (value === null || typeof value !== 'object') throw new TypeError('driver spec must be an object');
+  const v = value as Record<string, unknown>;
+  if ((v.name === 'ws-batch' || v.name === 'troupe-sdk') && typeof v.url === 'string') {
+    return { name: v.name, url: v.url };
+  }
+  if (v.name === 'moleculer') {
+    const server = peerOf(v.server);
+    const client = peerOf(v.client);
+    if (server && client) return { name: 'moleculer', server, client };
+  }
+  throw new TypeError(`unknown or incomplete driver spec: ${JSON.stringify(value).slice(0, 200)}`);
+}
+
+function peerOf(value: unknown): MoleculerPeer | null {
+  if (value === null || typeof value !== 'object') return null;
+  const p = value as Record<string, unknown>;
+  return typeof p.nodeID === 'string' && typeof p.port === 'number' ? { nodeID: p.nodeID, port: p.port } : null;
+}

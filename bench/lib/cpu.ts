@@ -1,0 +1,84 @@
+/**
+ * Where the machine's CPU went during a measured window: this process, the
+ * server processes, and everything else. "Everything else" is what makes two
+ * runs on a shared machine disagree, so every row reports it. Linux only
+ * (/proc); elsewhere the figures are null.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/** USER_HZ: the unit of /proc times, 100 on every mainstream Linux build. */
+const TICKS_PER_SECOND = 100;
+
+interface Snapshot {
+  readonly at: number;
+  /** Busy CPU seconds of the whole machine (all cores). */
+  readonly machine: number;
+  readonly self: number;
+  /** CPU seconds per watched PID; threads included. */
+  readonly servers: number;
+}
+
+export interface CpuShare {
+  /** Each in percent of one core over the window. */
+  readonly client: number;
+  readonly servers: number;
+  readonly other: number;
+}
+
+function machineBusy(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+  const n = fields.map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait;
+  // guest time is already counted in user.
+  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - n[3] - n[4]) / TICKS_PER_SECOND;
+}
+
+function processCpu(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / TICKS_PER_SECOND; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+
+function snapshot(pids: readonly number[]): Snapshot | null {
+  try {
+    const u = process.cpuUsage();
+    return {
+      at: performance.now(),
+      machine: machineBusy(),
+      self: (u.user + u.system) / 1e6,
+      servers: pids.reduce((sum, pid) => sum + processCpu(pid), 0),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function share(a: Snapshot | null, b: Snapshot | null): CpuShare | null {
+  if (!a || !b || b.at <= a.at) return null;
+  const seconds = (b.at - a.at) / 1000;
+  const pct = (cpuSeconds: number): number => Math.max(0, Math.round((cpuSeconds / seconds) * 100));
+  const client = b.self - a.self;
+  const servers = b.servers - a.servers;
+  return { client: pct(client), servers: pct(servers), other: pct(b.machine - a.machine - client - servers) };
+}
+
+/** Samples at the start and end of the window [startMs, startMs + lengthMs) from now. */
+export function sampleWindow(pids: readonly number[], startMs: number, lengthMs: number): () => CpuShare | null {
+  let first: Snapshot | null = null;
+  let last: Snapshot | null = null;
+  const t1 = setTimeout(() => { first = snapshot(pids); }, startMs);
+  const t2 = setTimeout(() => { last = snapshot(pids); }, startMs + lengthMs);
+  return () => {
+    clearTimeout(t1);
+    clearTimeout(t2);
+    last ??= snapshot(pids);
+    return share(first, last);
+  };
+}

@@ -1,0 +1,115 @@
+/** The printed table and the ratio table, from the rows of one run. */
+import type { LoadReport } from '../load/report.js';
+import type { ScenarioKind } from '../scenario.js';
+
+export interface MeasuredRow {
+  readonly scenario: string;
+  readonly kind: ScenarioKind;
+  readonly client: string;
+  readonly result: LoadReport;
+}
+
+export interface FailedRow {
+  readonly scenario: string;
+  readonly kind: ScenarioKind;
+  readonly inFlight: number;
+  /** Why there are no figures: skipped (not built yet) or failed (an error). */
+  readonly status: 'skipped' | 'failed';
+  readonly reason: string;
+}
+
+export type Row = MeasuredRow | FailedRow;
+
+export function isMeasured(row: Row): row is MeasuredRow {
+  return (row as MeasuredRow).result !== undefined;
+}
+
+export interface Ratio {
+  readonly troupe: string;
+  readonly peer: string;
+  readonly inFlight: number;
+  /** Troupe / peer. Above 1 Troupe does more calls per second. */
+  readonly callsPerSecond: number;
+  /** Troupe / peer. Below 1 Troupe answers faster. */
+  readonly p50: number;
+  readonly p99: number;
+}
+
+export function ratios(rows: readonly Row[]): Ratio[] {
+  const measured = rows.filter(isMeasured);
+  const out: Ratio[] = [];
+  for (const t of measured.filter((r) => r.kind === 'troupe')) {
+    for (const p of measured.filter((r) => r.kind === 'peer' && r.result.inFlight === t.result.inFlight)) {
+      const div = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+      out.push({
+        troupe: t.scenario,
+        peer: p.scenario,
+        inFlight: t.result.inFlight,
+        callsPerSecond: div(t.result.callsPerSecond, p.result.callsPerSecond),
+        p50: div(t.result.latencyUs.p50, p.result.latencyUs.p50),
+        p99: div(t.result.latencyUs.p99, p.result.latencyUs.p99),
+      });
+    }
+  }
+  return out;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const us = (n: number): string => (n >= 100 ? int(n) : n.toFixed(1));
+const x = (n: number): string => (n > 0 ? `${n.toFixed(2)}x` : 'n/a');
+
+function table(header: readonly string[], body: readonly (readonly string[])[], leftColumns: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+const pct = (n: number | undefined): string => (n === undefined ? '?' : `${n}%`);
+
+/**
+ * The main table. Rows without figures show a marker; their reasons follow
+ * the table as numbered notes, so one long reason does not widen every row.
+ */
+export function formatRows(rows: readonly Row[]): string {
+  const notes: string[] = [];
+  const note = (text: string): string => {
+    notes.push(text);
+    return `[${notes.length}]`;
+  };
+  const body = rows.map((r) => {
+    if (!isMeasured(r)) {
+      const reason = r.reason.split('\n')[0];
+      const previous = notes.indexOf(`${r.scenario} ${r.status}: ${reason}`);
+      const mark = previous >= 0 ? `[${previous + 1}]` : note(`${r.scenario} ${r.status}: ${reason}`);
+      return [r.scenario, '-', String(r.inFlight), `${r.status} ${mark}`, '', '', '', '', '', ''];
+    }
+    const { result } = r;
+    const errors = result.errors === 0 ? '0' : `${result.errors} ${note(`${r.scenario}: ${result.firstError ?? 'error'}`)}`;
+    return [
+      r.scenario,
+      r.client,
+      String(result.inFlight),
+      int(result.callsPerSecond),
+      us(result.latencyUs.p50),
+      us(result.latencyUs.p99),
+      errors,
+      pct(result.cpu?.client),
+      pct(result.cpu?.servers),
+      pct(result.cpu?.other),
+    ];
+  });
+  const head = ['scenario', 'client', 'in flight', 'calls/s', 'p50 µs', 'p99 µs', 'errors', 'client CPU', 'server CPU', 'other CPU'];
+  const lines = [table(head, body, 2)];
+  if (notes.length > 0) lines.push('', ...notes.map((n, i) => `[${i + 1}] ${n}`));
+  return lines.join('\n');
+}
+
+export function formatRatios(list: readonly Ratio[]): string {
+  if (list.length === 0) return 'Troupe / peer: no ratios, as no Troupe row was measured in this run.';
+  const body = list.map((r) => [`${r.troupe} / ${r.peer}`, String(r.inFlight), x(r.callsPerSecond), x(r.p50), x(r.p99)]);
+  return [
+    'Troupe / peer (calls/s above 1x: Troupe does more; latency below 1x: Troupe answers faster)',
+    table(['ratio', 'in flight', 'calls/s', 'p50', 'p99'], body, 1),
+  ].join('\n');
+}

@@ -1,0 +1,67 @@
+/**
+ * The load process: opens one driver, runs one closed loop, prints the result
+ * as one JSON line on stdout and exits. Started by the runner once per
+ * (scenario, in-flight level), so client and server never share a process.
+ *
+ * Usage: node load/main.js '<json: { driver: DriverSpec, plan: LoadPlan }>'
+ */
+import { openDriver, parseDriverSpec } from '../drivers/index.js';
+import { sampleWindow } from '../lib/cpu.js';
+import { runClosedLoop, type LoadPlan } from './closed-loop.js';
+import type { LoadReport } from './report.js';
+
+function fail(message: string): never {
+  console.log(JSON.stringify({ error: message }));
+  process.exit(1);
+}
+
+function parsePlan(value: unknown): LoadPlan {
+  if (value === null || typeof value !== 'object') throw new TypeError('plan must be an object');
+  const v = value as Record<string, unknown>;
+  const int = (name: string, min: number): number => {
+    const n = v[name];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new TypeError(`plan.${name} must be an integer >= ${min}`);
+    return n;
+  };
+  const pids = v.serverPids;
+  if (!Array.isArray(pids) || !pids.every((p) => Number.isInteger(p) && p > 0)) throw new TypeError('plan.serverPids must be an array of PIDs');
+  return {
+    inFlight: int('inFlight', 1),
+    warmupMs: int('warmupMs', 0),
+    measureMs: int('measureMs', 1),
+    maxCalls: int('maxCalls', 1),
+    keys: int('keys', 1),
+    serverPids: pids as number[],
+  };
+}
+
+let input: { driver: unknown; plan: unknown };
+try {
+  input = JSON.parse(process.argv[2] ?? '') as typeof input;
+} catch {
+  fail('expected one JSON argument { driver, plan }');
+}
+const driver = parseDriverSpec(input.driver);
+const plan = parsePlan(input.plan);
+
+// The loop bounds itself; this catches a driver that hangs while connecting or closing.
+const hardLimitMs = plan.warmupMs + plan.measureMs + 60_000;
+setTimeout(() => fail(`load process still running after ${hardLimitMs} ms`), hardLimitMs).unref();
+
+let caller;
+try {
+  caller = await openDriver(driver);
+} catch (err) {
+  fail(`${driver.name}: could not connect: ${err instanceof Error ? err.message : String(err)}`);
+}
+const cpu = sampleWindow(plan.serverPids, plan.warmupMs, plan.measureMs);
+const result = await runClosedLoop(caller, plan);
+const report: LoadReport = { driver: driver.name, ...result, cpu: cpu() };
+try {
+  await caller.close();
+} catch {
+  // The figures are in; a failed close does not change them.
+}
+console.log(JSON.stringify(report));
+// Drivers may hold sockets or timers that outlive close(); the run is over.
+process.exit(0);

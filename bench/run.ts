@@ -1,0 +1,189 @@
+/**
+ * The bench runner: starts each scenario's server side, runs one load process
+ * per in-flight level against it, stops it, and prints one table with the
+ * Troupe / peer ratios. Progress goes to stderr, the table to stdout, and the
+ * full results to .troupe/bench/latest.json.
+ *
+ * Run with `npm run bench`; settings are in config.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, readConfig, type BenchConfig } from './config.js';
+import type { DriverSpec } from './drivers/index.js';
+import { sdkAvailable } from './drivers/troupe-sdk.js';
+import type { LoadPlan } from './load/closed-loop.js';
+import type { LoadReport } from './load/report.js';
+import { runForJson } from './lib/processes.js';
+import { formatRatios, formatRows, isMeasured, ratios, type Row } from './lib/report.js';
+import { isSkipped, type Scenario, type ScenarioContext } from './scenario.js';
+import { scenarios } from './scenarios/index.js';
+
+/** dist/bench/run.js → the repository root. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LOAD = fileURLToPath(new URL('./load/main.js', import.meta.url));
+
+function progress(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function gitDescribe(): string | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit}-dirty` : commit;
+  } catch {
+    return null;
+  }
+}
+
+function resolveClient(config: BenchConfig): ScenarioContext['wsClient'] {
+  const sdk = sdkAvailable();
+  if (config.client === 'sdk' && !sdk) throw new ConfigError('BENCH_CLIENT=sdk, but dist/client/index.js is not built');
+  if (config.client === 'ws-batch') return 'ws-batch';
+  return sdk ? 'troupe-sdk' : 'ws-batch';
+}
+
+async function runLoad(driver: DriverSpec, plan: LoadPlan): Promise<LoadReport> {
+  const out = await runForJson({
+    name: `load (${driver.name}, ${plan.inFlight} in flight)`,
+    command: process.execPath,
+    args: [LOAD, JSON.stringify({ driver, plan })],
+    timeoutMs: plan.warmupMs + plan.measureMs + 90_000,
+  }) as Partial<LoadReport> & { error?: string };
+  if (typeof out.error === 'string') throw new Error(out.error);
+  return out as LoadReport;
+}
+
+async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: ScenarioContext['wsClient']): Promise<Row[]> {
+  const say = (line: string): void => progress(`${scenario.name}: ${line}`);
+  const none = (status: 'skipped' | 'failed', reason: string): Row[] =>
+    config.inFlight.map((inFlight) => ({ scenario: scenario.name, kind: scenario.kind, inFlight, status, reason }));
+
+  say('starting');
+  let target;
+  try {
+    target = await scenario.start({ root: ROOT, config, wsClient, progress: say });
+  } catch (err) {
+    say(`failed to start: ${message(err)}`);
+    return none('failed', message(err));
+  }
+  if (isSkipped(target)) {
+    say(`skipped: ${target.skipped}`);
+    return none('skipped', target.skipped);
+  }
+
+  const rows: Row[] = [];
+  try {
+    for (const inFlight of config.inFlight) {
+      const plan: LoadPlan = {
+        inFlight,
+        warmupMs: Math.round(config.warmupSeconds * 1000),
+        measureMs: Math.round(config.seconds * 1000),
+        maxCalls: config.maxCalls,
+        keys: config.keys,
+        serverPids: target.pids,
+      };
+      say(`${inFlight} in flight: ${config.warmupSeconds} s warm-up + ${config.seconds} s measured (${target.driver.name} client)`);
+      try {
+        const result = await runLoad(target.driver, plan);
+        rows.push({ scenario: scenario.name, kind: scenario.kind, client: target.driver.name, result });
+        say(`${inFlight} in flight: ${result.callsPerSecond.toLocaleString('en-US')} calls/s, p50 ${result.latencyUs.p50} µs, p99 ${result.latencyUs.p99} µs, ${result.errors} errors`);
+      } catch (err) {
+        say(`${inFlight} in flight failed: ${message(err)}`);
+        rows.push({ scenario: scenario.name, kind: scenario.kind, inFlight, status: 'failed', reason: message(err) });
+      }
+    }
+  } finally {
+    await target.stop();
+    say('stopped');
+  }
+  return rows;
+}
+
+/** Another process's load skews a row (up at 1 in flight, down when CPU-bound); say so under the table. */
+const OTHER_CPU_WARN_PCT = 15;
+function busyWarning(rows: readonly Row[]): string[] {
+  const busy = rows.filter(isMeasured).filter((r) => (r.result.cpu?.other ?? 0) > OTHER_CPU_WARN_PCT);
+  if (busy.length === 0) return [];
+  const worst = Math.max(...busy.map((r) => r.result.cpu?.other ?? 0));
+  return [`warning: the machine was not idle (other processes up to ${worst}% of a core in ${busy.length} rows); rerun on a quiet machine before quoting these figures.`];
+}
+
+async function main(): Promise<void> {
+  let config: BenchConfig;
+  let wsClient: ScenarioContext['wsClient'];
+  try {
+    config = readConfig(process.env);
+    wsClient = resolveClient(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exit(2);
+  }
+
+  const chosen = config.only === null ? scenarios : scenarios.filter((s) => config.only!.includes(s.name));
+  const unknown = (config.only ?? []).filter((n) => !scenarios.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: BENCH_ONLY names unknown scenarios: ${unknown.join(', ')} (known: ${scenarios.map((s) => s.name).join(', ')})\n`);
+    process.exit(2);
+  }
+
+  const startedAt = new Date();
+  progress(`${chosen.length} scenarios × in-flight ${config.inFlight.join(', ')}; ${config.warmupSeconds} s warm-up + ${config.seconds} s per row; WebSocket client: ${wsClient}`);
+  const rows: Row[] = [];
+  for (const scenario of chosen) rows.push(...await runScenario(scenario, config, wsClient));
+  const ratioList = ratios(rows);
+
+  const cpuList = cpus();
+  const machine = {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  };
+  const commit = gitDescribe();
+
+  const out = [
+    '',
+    `Counter.add(1), closed loop: ${config.keys} counter keys round-robin; per row ${config.warmupSeconds} s warm-up, then ${config.seconds} s measured (or ${config.maxCalls.toLocaleString('en-US')} calls)`,
+    `One load process per row; servers in their own processes; all on 127.0.0.1. ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}), commit ${commit ?? 'unknown'}`,
+    '',
+    formatRows(rows),
+    'CPU: percent of one core over the measured window; "other" is every process outside the row.',
+    ...busyWarning(rows),
+    '',
+    formatRatios(ratioList),
+    '',
+    ...chosen.map((s) => `  ${s.name}: ${s.description}`),
+    `  client ws-batch: the bench's own ws + msgpack client (bench/drivers/ws-batch.ts); troupe-sdk: dist/client`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+
+  const dir = join(ROOT, '.troupe', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'latest.json');
+  const json = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    commit,
+    machine,
+    config,
+    workload: { call: 'Counter.add(1)', keys: config.keys, loop: 'closed' },
+    scenarios: chosen.map((s) => ({ name: s.name, kind: s.kind, description: s.description })),
+    rows,
+    ratios: ratioList,
+  };
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  progress(`results written to ${file}`);
+}
+
+await main();

@@ -1,0 +1,55 @@
+/**
+ * The contract between the runner and a scenario. A scenario starts the
+ * server side of one system (in its own process or processes) and names the
+ * client driver that the load process should use to reach it. The load
+ * itself always runs in a separate process, so a scenario hands over a
+ * serialisable description of how to connect, never a function.
+ */
+import type { BenchConfig } from './config.js';
+import type { DriverSpec } from './drivers/index.js';
+
+export type ScenarioKind = 'troupe' | 'peer';
+
+/** What the runner gives every scenario. */
+export interface ScenarioContext {
+  /** Absolute path of the repository root (the folder holding package.json). */
+  readonly root: string;
+  readonly config: BenchConfig;
+  /**
+   * The one WebSocket client for every wire-protocol scenario (Troupe and
+   * raw uWS alike), so their rows differ only on the server side: the SDK
+   * when it is built, else the bench's own ws-batch client (see BENCH_CLIENT).
+   */
+  readonly wsClient: 'troupe-sdk' | 'ws-batch';
+  /** Progress line to stderr, prefixed with the scenario name. */
+  readonly progress: (line: string) => void;
+}
+
+/** A started system: how the load process connects, and how to stop it. */
+export interface Target {
+  readonly driver: DriverSpec;
+  /** The server processes, whose CPU use is reported beside the figures. */
+  readonly pids: readonly number[];
+  /** Shown in the table: what the rows mean beyond the scenario name. */
+  readonly note?: string;
+  stop(): Promise<void>;
+}
+
+/** The system could not run here (a missing build, say); the table shows why. */
+export interface Skipped {
+  readonly skipped: string;
+}
+
+export interface Scenario {
+  /** Short, stable name used in the table, in BENCH_ONLY and in the JSON. */
+  readonly name: string;
+  /** Troupe rows are divided by peer rows in the ratio table. */
+  readonly kind: ScenarioKind;
+  /** One line for the table legend. */
+  readonly description: string;
+  start(ctx: ScenarioContext): Promise<Target | Skipped>;
+}
+
+export function isSkipped(v: Target | Skipped): v is Skipped {
+  return typeof (v as Skipped).skipped === 'string';
+}
