@@ -1,0 +1,55 @@
+import type { ErrorData } from '../protocol/errors.js';
+import type { TurnResult } from './pool/protocol.js';
+import type { Expirable } from './deadline-wheel.js';
+
+/** Where the answer to a call goes: a client connection, an HTTP response, a worker, a peer node. */
+export interface ReplySink {
+  deliver(id: number | string, result: TurnResult, env: Envelope): void;
+}
+
+/** A sink for tells: nobody waits for the answer. */
+export const DISCARD: ReplySink = { deliver: () => {} };
+
+const TIMEOUT_HINT = 'the turn may still complete: retry with the same idem key to be safe';
+
+/**
+ * One message on its way to an actor. Answered exactly once: by its turn, by
+ * its deadline, or by a failure on the way, whichever comes first.
+ */
+export class Envelope implements Expirable {
+  wheelSlot = 0;
+  done = false;
+  /** performance.now() at arrival, for the latency histogram. */
+  readonly start: number;
+
+  constructor(
+    readonly type: string,
+    readonly key: string,
+    readonly method: string,
+    readonly args: readonly unknown[],
+    readonly idem: string | null,
+    readonly caller: string | null,
+    readonly deadline: number,
+    readonly sink: ReplySink,
+    readonly id: number | string,
+    start: number,
+    readonly onSettle: (env: Envelope, result: TurnResult) => void,
+  ) {
+    this.start = start;
+  }
+
+  settle(result: TurnResult): void {
+    if (this.done) return;
+    this.done = true;
+    this.onSettle(this, result);
+    this.sink.deliver(this.id, result, this);
+  }
+
+  fail(error: ErrorData): void {
+    this.settle([0, error]);
+  }
+
+  expire(): void {
+    this.fail({ code: 'E_TIMEOUT', message: `call did not complete within its deadline; ${TIMEOUT_HINT}` });
+  }
+}

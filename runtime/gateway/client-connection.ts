@@ -1,0 +1,103 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { ErrorData } from '../../protocol/errors.js';
+import { errorMessage, type RequestId, type ServerMessage } from '../../protocol/wire.js';
+import type { Envelope, ReplySink } from '../envelope.js';
+import type { TurnResult } from '../pool/protocol.js';
+import type { Subscriber } from '../topics.js';
+import { encodeFrame } from './frame-codec.js';
+
+export interface SocketData {
+  conn: ClientConnection | null;
+  caller: string | null;
+}
+
+/** The gateway's hooks a connection needs: flushing is batched across connections. */
+export interface ConnectionOwner {
+  markDirty(conn: ClientConnection): void;
+}
+
+/**
+ * One client's WebSocket: its answers wait in an outbox and leave as one
+ * frame per event-loop turn, corked. Answers follow the format (msgpack or
+ * JSON) of the client's most recent frame.
+ */
+export class ClientConnection implements ReplySink, Subscriber {
+  private outbox: ServerMessage[] = [];
+  private dirty = false;
+  binary = true;
+  inflight = 0;
+  /** Frames held back while the client is not reading its answers. */
+  readonly parked: { frame: ArrayBuffer; binary: boolean }[] = [];
+  parkedBytes = 0;
+  congested = false;
+  closed = false;
+
+  constructor(
+    private ws: WebSocket<SocketData> | null,
+    private readonly owner: ConnectionOwner,
+    readonly caller: string | null,
+  ) {}
+
+  deliver(id: RequestId, result: TurnResult, _env: Envelope): void {
+    this.inflight--;
+    if (this.closed) return;
+    this.push(result[0] === 1 ? { op: 'result', id, value: result[1] } : errorMessage(id, result[1]));
+  }
+
+  /** An answer that did not come from a turn (sub, unsub, refusals at the edge). */
+  answer(id: RequestId, value: unknown): void {
+    this.push({ op: 'result', id, value });
+  }
+
+  error(id: RequestId | null, error: ErrorData): void {
+    this.push(errorMessage(id, error));
+  }
+
+  event(topic: string, data: unknown): void {
+    this.push({ op: 'event', topic, data });
+  }
+
+  private push(msg: ServerMessage): void {
+    if (this.closed) return;
+    this.outbox.push(msg);
+    if (!this.dirty) {
+      this.dirty = true;
+      this.owner.markDirty(this);
+    }
+  }
+
+  /** Sends the outbox as one frame; returns the socket's buffered bytes afterwards. */
+  flush(): number {
+    this.dirty = false;
+    const ws = this.ws;
+    if (ws === null || this.closed || this.outbox.length === 0) {
+      this.outbox = [];
+      return 0;
+    }
+    const frame = encodeFrame(this.outbox, this.binary);
+    this.outbox = [];
+    ws.cork(() => {
+      ws.send(frame, typeof frame !== 'string');
+    });
+    return ws.getBufferedAmount();
+  }
+
+  bufferedAmount(): number {
+    return this.ws === null ? 0 : this.ws.getBufferedAmount();
+  }
+
+  close(code: number, reason: string): void {
+    const ws = this.ws;
+    if (ws === null || this.closed) return;
+    ws.end(code, reason);
+  }
+
+  /** The socket is gone: answers still arriving for its calls are dropped. */
+  detach(): void {
+    this.closed = true;
+    this.ws = null;
+    this.outbox = [];
+    this.parked.length = 0;
+    this.parkedBytes = 0;
+  }
+}

@@ -1,0 +1,164 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { HTTP_STATUS, type ErrorData } from '../../protocol/errors.js';
+import type { Envelope, ReplySink } from '../envelope.js';
+import type { NodeMetrics } from '../metrics/node-metrics.js';
+import type { TurnResult } from '../pool/protocol.js';
+import type { Router } from '../router.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly details: Record<string, unknown>;
+}
+
+export interface HttpDeps {
+  readonly router: Router;
+  readonly metrics: NodeMetrics;
+  readonly maxFrame: number;
+  readonly readiness: () => Readiness;
+  /** Checks the request's credentials; returns the caller id, or an error to send. */
+  readonly authenticate: (req: HttpRequest) => Promise<{ caller: string | null } | { error: ErrorData }> | { caller: string | null } | { error: ErrorData };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large',
+  422: '422 Unprocessable Entity', 429: '429 Too Many Requests', 503: '503 Service Unavailable', 504: '504 Gateway Timeout', 500: '500 Internal Server Error',
+};
+
+/** Wraps a uWS response so it is written at most once and never after the client went away. */
+class HttpReply implements ReplySink {
+  private done = false;
+  constructor(private readonly res: HttpResponse) {
+    res.onAborted(() => {
+      this.done = true;
+    });
+  }
+
+  get aborted(): boolean {
+    return this.done;
+  }
+
+  send(status: number, body: string, contentType = 'application/json'): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`).writeHeader('content-type', contentType).end(body);
+    });
+  }
+
+  error(error: ErrorData): void {
+    this.send(HTTP_STATUS[error.code] ?? 500, JSON.stringify({ code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) }));
+  }
+
+  deliver(_id: number | string, result: TurnResult, _env: Envelope): void {
+    if (result[0] === 1) {
+      let body: string;
+      try {
+        body = JSON.stringify({ value: result[1] === undefined ? null : result[1] });
+      } catch {
+        this.error({ code: 'E_ACTOR_FAILED', message: 'the result cannot be represented as JSON' });
+        return;
+      }
+      this.send(200, body);
+    } else {
+      this.error(result[1]);
+    }
+  }
+}
+
+function readBody(res: HttpResponse, max: number, reply: HttpReply, onBody: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.onData((chunk, isLast) => {
+    if (reply.aborted) return;
+    size += chunk.byteLength;
+    if (size > max) {
+      reply.error({ code: 'E_TOO_LARGE', message: `request body exceeds the maximum of ${max} bytes (--max-frame)` });
+      return;
+    }
+    // The chunk's memory is reused by uWS after this callback: copy it.
+    chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+    if (isLast) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  });
+}
+
+function param(req: HttpRequest, i: number): string | null {
+  try {
+    const raw = req.getParameter(i);
+    return raw === undefined ? null : decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** HTTP side of the gateway: actor calls, health probes and metrics. */
+export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
+  app.post('/v1/actors/:type/:key/:method', (res, req) => {
+    const reply = new HttpReply(res);
+    const type = param(req, 0);
+    const key = param(req, 1);
+    const method = param(req, 2);
+    const idem = req.getHeader('idempotency-key');
+    const timeoutHeader = req.getHeader('x-troupe-timeout');
+    const length = Number(req.getHeader('content-length') || '0');
+    const auth = deps.authenticate(req);
+    if (type === null || key === null || method === null) {
+      reply.error({ code: 'E_BAD_REQUEST', message: 'actor type, key and method in the path must be valid URL-encoded strings' });
+      return;
+    }
+    if (length > deps.maxFrame) {
+      reply.error({ code: 'E_TOO_LARGE', message: `request body of ${length} bytes exceeds the maximum of ${deps.maxFrame} bytes (--max-frame)` });
+      return;
+    }
+    const timeoutMs = timeoutHeader === '' ? undefined : Number(timeoutHeader);
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= 3_600_000)) {
+      reply.error({ code: 'E_BAD_REQUEST', message: 'x-troupe-timeout must be milliseconds between 1 and 3600000' });
+      return;
+    }
+    readBody(res, deps.maxFrame, reply, (body) => {
+      let args: unknown = [];
+      if (body.byteLength > 0) {
+        try {
+          args = JSON.parse(body.toString('utf8'));
+        } catch {
+          reply.error({ code: 'E_BAD_REQUEST', message: 'body must be a JSON array of arguments' });
+          return;
+        }
+      }
+      if (!Array.isArray(args)) {
+        reply.error({ code: 'E_BAD_REQUEST', message: 'body must be a JSON array of arguments' });
+        return;
+      }
+      Promise.resolve(auth).then((who) => {
+        if ('error' in who) {
+          reply.error(who.error);
+          return;
+        }
+        deps.router.call({ type, key, method, args: args as unknown[], idem: idem === '' ? null : idem, caller: who.caller, timeoutMs }, reply, 0);
+      });
+    });
+  });
+
+  app.get('/health/live', (res) => {
+    new HttpReply(res).send(200, '{"status":"live"}');
+  });
+
+  app.get('/health/ready', (res) => {
+    const r = deps.readiness();
+    new HttpReply(res).send(r.ready ? 200 : 503, JSON.stringify({ status: r.ready ? 'ready' : 'not ready', ...r.details }));
+  });
+
+  app.get('/metrics', (res) => {
+    const reply = new HttpReply(res);
+    deps.metrics.text().then(
+      (text) => reply.send(200, text, deps.metrics.contentType),
+      () => reply.send(500, '{"code":"E_UNAVAILABLE","message":"metrics could not be collected"}'),
+    );
+  });
+
+  app.any('/*', (res, req) => {
+    const reply = new HttpReply(res);
+    const known = ['/health/live', '/health/ready', '/metrics'].includes(req.getUrl()) || req.getUrl().startsWith('/v1/actors/');
+    if (known) reply.send(405, JSON.stringify({ code: 'E_BAD_REQUEST', message: `method ${req.getMethod().toUpperCase()} is not allowed here` }));
+    else reply.send(404, JSON.stringify({ code: 'E_BAD_REQUEST', message: `no route ${req.getUrl()}; calls go to POST /v1/actors/:type/:key/:method` }));
+  });
+}

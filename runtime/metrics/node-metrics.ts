@@ -1,0 +1,90 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { ErrorCode } from '../../protocol/errors.js';
+import { FastHistogram } from './fast-histogram.js';
+
+/** What the metrics read from the node when scraped; nothing on the hot path but plain increments. */
+export interface MetricsSource {
+  queuedTurns(): number;
+  activeActors(): number;
+  inflightGroups(): number;
+  connections(): number;
+  pools(): readonly { name: string; threads: number; utilization: number; queued: number }[];
+}
+
+/**
+ * One registry per node (not prom-client's global one), so two nodes in one
+ * process keep separate figures. Hot-path counts are plain numbers that the
+ * registry reads through `collect` when /metrics is scraped.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly calls = new Map<string, number>();
+  private readonly errors = new Map<string, number>();
+  private readonly latency = new FastHistogram(
+    'troupe_call_duration_seconds',
+    'Time from a call reaching this node to its answer, by actor type',
+    'actor',
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+
+  constructor(nodeId: string, source: MetricsSource) {
+    this.registry.setDefaultLabels({ node: nodeId });
+    const calls = this.calls;
+    const errors = this.errors;
+    this.registry.registerMetric(new Counter({
+      name: 'troupe_calls_total', help: 'Calls answered, by actor type', labelNames: ['actor'], registers: [],
+      collect() {
+        this.reset();
+        for (const [actor, n] of calls) this.inc({ actor }, n);
+      },
+    }));
+    this.registry.registerMetric(new Counter({
+      name: 'troupe_errors_total', help: 'Calls answered with an error, by code', labelNames: ['code'], registers: [],
+      collect() {
+        this.reset();
+        for (const [code, n] of errors) this.inc({ code }, n);
+      },
+    }));
+    this.registry.registerMetric(this.latency as unknown as Metric);
+    const gauge = (name: string, help: string, read: () => number): void => {
+      this.registry.registerMetric(new Gauge({ name, help, registers: [], collect() { this.set(read()); } }));
+    };
+    gauge('troupe_queued_turns', 'Turns waiting in mailboxes: the backlog an autoscaler should watch', () => source.queuedTurns());
+    gauge('troupe_active_actors', 'Actors with a live activation on this node', () => source.activeActors());
+    gauge('troupe_inflight_groups', 'Groups of turns running in workers or committing', () => source.inflightGroups());
+    gauge('troupe_connections', 'Open client connections', () => source.connections());
+    const poolGauge = (name: string, help: string, pick: (p: ReturnType<MetricsSource['pools']>[number]) => number): void => {
+      this.registry.registerMetric(new Gauge({
+        name, help, labelNames: ['pool'], registers: [],
+        collect() {
+          this.reset();
+          for (const p of source.pools()) this.set({ pool: p.name }, pick(p));
+        },
+      }));
+    };
+    poolGauge('troupe_pool_threads', 'Worker threads in each pool', (p) => p.threads);
+    poolGauge('troupe_pool_utilization', 'Share of time the pool\'s threads were busy (0..1)', (p) => p.utilization);
+    poolGauge('troupe_pool_queued_tasks', 'Tasks waiting inside each pool', (p) => p.queued);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records one answered call; `code` is set for errors. */
+  record(actor: string, seconds: number, code: ErrorCode | null): void {
+    this.calls.set(actor, (this.calls.get(actor) ?? 0) + 1);
+    if (code !== null) this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+    this.latency.observe(actor, seconds);
+  }
+
+  /** Errors that happen before a call has an actor (bad frames, too large). */
+  recordError(code: ErrorCode): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

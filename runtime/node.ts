@@ -1,0 +1,219 @@
+/**
+ * A Troupe node: composes the grid, the turn pool, the scheduler, the router
+ * and the gateway, and owns their start and stop order. A node is a plain
+ * object: tests start several in one process.
+ */
+import { createRequire } from 'node:module';
+import { createGrid, type Grid, type GridLockHandle } from '../grid/index.js';
+import { TroupeError } from '../protocol/errors.js';
+import { ActorRegistry } from './actor-registry.js';
+import type { NodeConfig } from './config.js';
+import { DeadlineWheel } from './deadline-wheel.js';
+import { DISCARD, type Envelope, type ReplySink } from './envelope.js';
+import { Gateway } from './gateway/gateway.js';
+import type { Readiness } from './gateway/http-routes.js';
+import { GroupCommitter } from './group-committer.js';
+import { createLogger, type Logger } from './log.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
+import type { GridOp, OutgoingEvent, OutgoingTell, TurnResult, UpMessage } from './pool/protocol.js';
+import { TurnPool } from './pool/turn-pool.js';
+import { Router } from './router.js';
+import { TopicHub } from './topics.js';
+import { TurnScheduler } from './turn-scheduler.js';
+
+export interface NodeOptions {
+  /** Replaces the JSON-lines logger (tests pass a silent one). */
+  readonly logger?: Logger;
+  /** A grid to use instead of building one from the configuration (tests share one between nodes). */
+  readonly grid?: Grid;
+}
+
+/** Settles a promise from an envelope's answer: for calls made by workers. */
+class PromiseSink implements ReplySink {
+  constructor(private readonly resolve: (v: unknown) => void, private readonly reject: (e: unknown) => void) {}
+  deliver(_id: number | string, result: TurnResult, _env: Envelope): void {
+    if (result[0] === 1) this.resolve(result[1]);
+    else this.reject(TroupeError.fromData(result[1]));
+  }
+}
+
+function needsTypeScriptLoader(modules: readonly string[]): boolean {
+  return modules.some((m) => /\.(ts|mts|cts)$/.test(m));
+}
+
+export class TroupeNode {
+  readonly log: Logger;
+  private grid!: Grid;
+  private pool!: TurnPool;
+  private scheduler!: TurnScheduler;
+  private gateway!: Gateway;
+  private wheel!: DeadlineWheel<Envelope>;
+  readonly topics = new TopicHub();
+  metrics!: NodeMetrics;
+  router!: Router;
+  private readonly locks = new Map<number, GridLockHandle>();
+  private nextLock = 1;
+  private state: 'new' | 'starting' | 'running' | 'draining' | 'stopped' = 'new';
+
+  private constructor(readonly config: NodeConfig, private readonly options: NodeOptions) {
+    this.log = options.logger ?? createLogger(config.nodeId, config.logLevel);
+  }
+
+  /** Builds and starts a node; rejects with a clear message if any part cannot start. */
+  static async start(config: NodeConfig, options: NodeOptions = {}): Promise<TroupeNode> {
+    const node = new TroupeNode(config, options);
+    try {
+      await node.startParts();
+    } catch (err) {
+      await node.stop().catch(() => {});
+      throw err;
+    }
+    return node;
+  }
+
+  private async startParts(): Promise<void> {
+    const c = this.config;
+    this.state = 'starting';
+    if (c.actors.length === 0) throw new Error('no actor modules given: pass --actors path/to/actors.js (or TROUPE_ACTORS)');
+    let execArgv: string[] | undefined;
+    if (needsTypeScriptLoader(c.actors)) {
+      // TypeScript actor modules: load them through tsx, here and in every worker.
+      const require = createRequire(import.meta.url);
+      const { register } = (await import('tsx/esm/api')) as { register: () => unknown };
+      register();
+      execArgv = [...process.execArgv, '--import', new URL(`file://${require.resolve('tsx/esm')}`).href];
+    }
+    const registry = await ActorRegistry.load(c.actors);
+    this.log.log('info', 'actors_loaded', { types: registry.names() });
+    this.grid = this.options.grid ?? (await createGrid(c.grid));
+    await this.grid.start();
+    this.log.log('info', 'grid_ready', { engine: this.grid.engine });
+    this.wheel = new DeadlineWheel<Envelope>();
+    this.metrics = new NodeMetrics(c.nodeId, {
+      queuedTurns: () => this.scheduler?.queued ?? 0,
+      activeActors: () => this.scheduler?.activeActors ?? 0,
+      inflightGroups: () => this.scheduler?.inflightGroups ?? 0,
+      connections: () => this.gateway?.connectionCount ?? 0,
+      pools: () => (this.pool === undefined ? [] : [{ name: 'default', ...this.pool.stats() }]),
+    });
+    this.pool = new TurnPool(
+      {
+        name: `${c.nodeId}:default`,
+        modules: c.actors,
+        minThreads: c.minThreads,
+        maxThreads: c.maxThreads,
+        callTimeoutMs: c.callTimeoutMs,
+        idemMax: c.idemMax,
+        idemTtlMs: c.idemTtlMs,
+        ...(execArgv === undefined ? {} : { execArgv }),
+      },
+      {
+        call: (msg) => this.workerCall(msg),
+        grid: (op, name, args) => this.workerGrid(op, name, args),
+        deferredResult: (result) => this.scheduler.deferredResult(result),
+      },
+    );
+    this.scheduler = new TurnScheduler({
+      grid: this.grid,
+      committer: new GroupCommitter(this.grid, 0),
+      pool: this.pool,
+      turnsPerActorBatch: c.turnsPerActorBatch,
+      maxQueued: c.maxQueued,
+      idleMs: c.idleMs,
+      onTells: (tells) => this.sendTells(tells),
+      onEvents: (events) => this.publishEvents(events),
+      log: (level, event, fields) => this.log.log(level, event, fields),
+    });
+    this.router = new Router(registry, this.scheduler, this.wheel, this.metrics, c.callTimeoutMs);
+    this.gateway = new Gateway({
+      host: c.host,
+      port: c.port,
+      maxFrame: c.maxFrame,
+      maxBatch: c.maxBatch,
+      maxInflight: c.maxInflight,
+      maxConnections: c.maxConnections,
+      router: this.router,
+      topics: this.topics,
+      metrics: this.metrics,
+      log: this.log,
+      readiness: () => this.readiness(),
+      authenticate: () => ({ caller: null }),
+    });
+    const port = await this.gateway.listen();
+    this.state = 'running';
+    this.log.log('info', 'listening', { host: c.host, port, ws: `ws://${c.host}:${port}/v1/ws`, http: `http://${c.host}:${port}` });
+  }
+
+  /** The gateway's port (useful with --port 0). */
+  get port(): number {
+    return this.gateway.port;
+  }
+
+  readiness(): Readiness {
+    const grid = this.grid?.health() ?? { ready: false, detail: 'not started' };
+    const ready = this.state === 'running' && grid.ready;
+    return { ready, details: { node: this.config.nodeId, state: this.state, grid: { engine: this.grid?.engine, ...grid } } };
+  }
+
+  private workerCall(msg: Extract<UpMessage, { k: 'call' }>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.router.call(
+        { type: msg.type, key: msg.key, method: msg.method, args: msg.args, idem: msg.idem, caller: msg.caller, timeoutMs: msg.timeout },
+        new PromiseSink(resolve, reject),
+        0,
+      );
+    });
+  }
+
+  private async workerGrid(op: GridOp, name: string, args: readonly unknown[]): Promise<unknown> {
+    switch (op) {
+      case 'map.get': return this.grid.map(name).get(args[0] as string);
+      case 'map.set': return this.grid.map(name).set(args[0] as string, args[1]);
+      case 'map.delete': return this.grid.map(name).delete(args[0] as string);
+      case 'counter.get': return this.grid.counter(name).get();
+      case 'counter.addAndGet': return this.grid.counter(name).addAndGet(args[0] as number);
+      case 'lock': {
+        const handle = await this.grid.lock(name, args[0] as number);
+        const token = this.nextLock++;
+        this.locks.set(token, handle);
+        return token;
+      }
+      case 'unlock': {
+        const token = args[0] as number;
+        const handle = this.locks.get(token);
+        this.locks.delete(token);
+        await handle?.release();
+        return true;
+      }
+    }
+  }
+
+  private sendTells(tells: readonly OutgoingTell[]): void {
+    for (const [type, key, method, args] of tells) this.router.call({ type, key, method, args }, DISCARD, 0);
+  }
+
+  private publishEvents(events: readonly OutgoingEvent[]): void {
+    for (const [topic, data] of events) this.topics.publish(topic, data);
+  }
+
+  /**
+   * Graceful stop: refuse new connections and calls, let the turns out finish
+   * and commit (bounded by `drainMs`), then close everything.
+   */
+  async stop(drainMs = 5_000): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'draining';
+    this.gateway?.stopAccepting();
+    if (wasRunning) await this.scheduler.drain(drainMs);
+    this.scheduler?.close();
+    await this.gateway?.close();
+    this.wheel?.close();
+    await this.pool?.close();
+    for (const handle of this.locks.values()) await handle.release().catch(() => {});
+    if (this.options.grid === undefined) await this.grid?.close();
+    this.state = 'stopped';
+    this.log.log('info', 'stopped', {});
+  }
+}
+

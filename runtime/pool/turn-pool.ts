@@ -1,0 +1,108 @@
+/**
+ * Host side of a turn pool: a piscina pool of workers running batches of
+ * turns, plus the side channel those workers use to call other actors and the
+ * grid while a turn is running.
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import { Piscina } from 'piscina';
+import { toErrorData } from '../../protocol/errors.js';
+import type { DownMessage, GridOp, GroupResult, TaskGroup, TaskResult, UpMessage, WorkerSettings } from './protocol.js';
+import { downChannel, tight, upChannel } from './protocol.js';
+
+export interface TurnPoolOptions {
+  readonly name: string;
+  readonly modules: readonly string[];
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly callTimeoutMs: number;
+  readonly idemMax: number;
+  readonly idemTtlMs: number;
+  /** Extra Node flags for the workers (e.g. a TypeScript loader). */
+  readonly execArgv?: readonly string[];
+}
+
+/** What the pool needs from the node to serve its workers' requests. */
+export interface TurnPoolHost {
+  call(msg: Extract<UpMessage, { k: 'call' }>): Promise<unknown>;
+  grid(op: GridOp, name: string, args: readonly unknown[]): Promise<unknown>;
+  /** A group that finished after its task had answered. */
+  deferredResult(result: GroupResult): void;
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+export class TurnPool {
+  private readonly pool: Piscina;
+  private readonly up: BroadcastChannel;
+  private readonly down: BroadcastChannel;
+  private closed = false;
+
+  constructor(readonly options: TurnPoolOptions, private readonly host: TurnPoolHost) {
+    const channel = `troupe:${options.name}:${randomBytes(6).toString('hex')}`;
+    const workerData: WorkerSettings = {
+      modules: options.modules,
+      channel,
+      callTimeoutMs: options.callTimeoutMs,
+      idemMax: options.idemMax,
+      idemTtlMs: options.idemTtlMs,
+    };
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      workerData,
+      minThreads: options.minThreads,
+      maxThreads: options.maxThreads,
+      // Workers must keep their event loop running between tasks: turns awaiting
+      // other actors resume there. 'sync' atomics would block it.
+      atomics: 'disabled',
+      // Two tasks per worker hide the hand-off gap; more only deepens the queue.
+      concurrentTasksPerWorker: 2,
+      idleTimeout: 30_000,
+      ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
+    });
+    this.up = new BroadcastChannel(upChannel(channel));
+    this.down = new BroadcastChannel(downChannel(channel));
+    this.up.onmessage = (event) => this.onUp((event as unknown as { data: UpMessage }).data);
+  }
+
+  /** Threads running now, and how busy they were (0..1) over their life. */
+  stats(): { threads: number; utilization: number; queued: number } {
+    return { threads: this.pool.threads.length, utilization: this.pool.utilization, queued: this.pool.queueSize };
+  }
+
+  /** Task slots the pool can take without queueing inside piscina. */
+  capacity(): number {
+    return Math.max(1, this.pool.threads.length) * 2;
+  }
+
+  async run(groups: readonly TaskGroup[]): Promise<TaskResult> {
+    const task = tight(packr.pack(groups));
+    const result = (await this.pool.run(task, { transferList: [task.buffer as ArrayBuffer] })) as Uint8Array;
+    return packr.unpack(result) as TaskResult;
+  }
+
+  private onUp(msg: UpMessage): void {
+    if (this.closed) return;
+    if (msg.k === 'done') {
+      this.host.deferredResult(packr.unpack(msg.result) as GroupResult);
+      return;
+    }
+    const reply = (m: DownMessage): void => {
+      if (!this.closed) this.down.postMessage(m);
+    };
+    const work = msg.k === 'call' ? this.host.call(msg) : this.host.grid(msg.op, msg.name, msg.args);
+    work.then(
+      (value) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: true, value }),
+      (err: unknown) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: false, error: toErrorData(err, 'E_ACTOR_FAILED') }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.up.close();
+    this.down.close();
+    await this.pool.destroy();
+  }
+}
