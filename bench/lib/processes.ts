@@ -29,7 +29,7 @@ export interface StartOptions {
   readonly args: readonly string[];
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Called with each stdout line until it returns true. */
+  /** Called with each line of stdout and stderr until it returns true. */
   readonly ready: (line: string) => boolean;
   readonly timeoutMs: number;
 }
@@ -101,12 +101,15 @@ export function startServer(opts: StartOptions): Promise<Started> {
     const timer = setTimeout(() => fail(`not ready after ${opts.timeoutMs} ms`), opts.timeoutMs);
     child.once('error', (err) => fail(`could not start: ${err.message}`));
     child.once('exit', (code, signal) => fail(`exited before it was ready (code ${code}, signal ${signal})`));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    // Servers log to either stream; the ready line may come on both.
+    const watch = (line: string): void => {
       if (settled || !opts.ready(line)) return;
       settled = true;
       clearTimeout(timer);
       resolve(started);
-    });
+    };
+    createInterface({ input: child.stdout! }).on('line', watch);
+    createInterface({ input: child.stderr! }).on('line', watch);
   });
 }
 
