@@ -43,7 +43,7 @@ export interface ClientOptions {
   readonly highWaterBytes?: number;
   /** Most messages in one frame (default 1000). */
   readonly maxBatch?: number;
-  /** Most bytes in one frame; keep it at or below the gateway's limit (default 64 KiB). */
+  /** Most bytes in one frame; keep it at or below the gateway's --max-frame (default 1 MiB). */
   readonly maxFrameBytes?: number;
   /**
    * Failures with no caller to hand them to: a failed resubscribe, a broken frame,
@@ -152,7 +152,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     maxPending: positiveInt('maxPending', options.maxPending, 10_000),
     highWaterBytes: positiveInt('highWaterBytes', options.highWaterBytes, 1 << 20),
     maxBatch: positiveInt('maxBatch', options.maxBatch, 1000, 65_535),
-    maxFrameBytes: positiveInt('maxFrameBytes', options.maxFrameBytes, 64 * 1024),
+    maxFrameBytes: positiveInt('maxFrameBytes', options.maxFrameBytes, 1 << 20),
     onError: callback('onError', options.onError, noop),
     onStateChange: callback('onStateChange', options.onStateChange, noop),
   });
