@@ -112,7 +112,7 @@ export class Connection {
     try {
       token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
       if (token !== undefined && typeof token !== 'string') throw new TypeError('the token function must return a string');
-      this.transport ??= loadTransport();
+      this.transport ??= loadTransport(this.opts.WebSocket);
       open = await this.transport;
     } catch (err) {
       if (this.closed) return;

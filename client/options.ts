@@ -52,6 +52,11 @@ export interface ClientOptions {
   readonly onError?: (error: Error) => void;
   /** Called on every state change. */
   readonly onStateChange?: (state: ClientState) => void;
+  /**
+   * A standard (WHATWG) WebSocket constructor to use instead of picking one:
+   * for platforms without a global one, or tests. The token then travels as `?token=`.
+   */
+  readonly WebSocket?: typeof globalThis.WebSocket;
 }
 
 export interface Backoff {
@@ -74,6 +79,7 @@ export interface ResolvedOptions {
   readonly maxFrameBytes: number;
   readonly onError: (error: Error) => void;
   readonly onStateChange: (state: ClientState) => void;
+  readonly WebSocket: typeof globalThis.WebSocket | undefined;
 }
 
 /** The wire protocol's bound on a call timeout. */
@@ -155,6 +161,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     maxFrameBytes: positiveInt('maxFrameBytes', options.maxFrameBytes, 1 << 20),
     onError: callback('onError', options.onError, noop),
     onStateChange: callback('onStateChange', options.onStateChange, noop),
+    WebSocket: callback('WebSocket', options.WebSocket, undefined),
   });
 }
 

@@ -40,9 +40,9 @@ function isNode(): boolean {
  * WebSocket exists (Node 22+), because only `ws` can send an Authorization
  * header; it is imported here, lazily, so browser bundles never load it.
  */
-export async function loadTransport(): Promise<OpenSocket> {
-  const global = (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
-  if (isNode()) {
+export async function loadTransport(given?: WebSocketCtor): Promise<OpenSocket> {
+  const global = given ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+  if (given === undefined && isNode()) {
     try {
       const { wsTransport } = await import('./transport-ws.js');
       return await wsTransport();
