@@ -106,7 +106,7 @@ export function formatRows(rows: readonly Row[]): string {
 }
 
 export function formatRatios(list: readonly Ratio[]): string {
-  if (list.length === 0) return 'Troupe / peer: no ratios, as no Troupe row was measured in this run.';
+  if (list.length === 0) return 'Troupe / peer: no ratios; they need a measured Troupe row and peer row at the same in-flight level.';
   const body = list.map((r) => [`${r.troupe} / ${r.peer}`, String(r.inFlight), x(r.callsPerSecond), x(r.p50), x(r.p99)]);
   return [
     'Troupe / peer (calls/s above 1x: Troupe does more; latency below 1x: Troupe answers faster)',

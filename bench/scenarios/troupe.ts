@@ -8,6 +8,15 @@ import type { Scenario } from '../scenario.js';
 
 const COUNTER_ACTOR = 'dist/examples/counter/counter.js';
 
+/**
+ * The node reads TROUPE_* variables as settings; one left in a developer's
+ * shell (TROUPE_GRID=hazelcast, say) would silently change what this row
+ * measures. The scenario's flags are the whole configuration.
+ */
+function withoutTroupeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TROUPE_')));
+}
+
 /** One Troupe node with the Counter example, reached over WebSocket. */
 export const troupe: Scenario = {
   name: 'troupe',
@@ -26,6 +35,7 @@ export const troupe: Scenario = {
       command: process.execPath,
       args: ['bin/troupe.js', 'start', '--port', String(port), '--actors', COUNTER_ACTOR],
       cwd: ctx.root,
+      env: withoutTroupeEnv(process.env),
       timeoutMs: 30_000,
       ready: (line) => line.includes('listening'),
     });
