@@ -1,0 +1,180 @@
+import { Client, type IMap, LifecycleState } from 'hazelcast-client';
+import { pack, unpack } from 'msgpackr';
+import { Errors } from '../../protocol/errors.js';
+import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../grid.js';
+import { clientConfig } from './client-config.js';
+import { Counters } from './counters.js';
+import { toGridError } from './hazelcast-errors.js';
+import { LastSeen } from './last-seen.js';
+import { Locks } from './locks.js';
+import { COUNTERS_MAP, LOCKS_MAP, hotMapName } from './names.js';
+import { type HazelcastGridOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { RecordStore } from './records.js';
+
+export type { HazelcastGridOptions } from './options.js';
+
+type Phase = 'new' | 'starting' | 'open' | 'closed';
+
+/**
+ * The Grid on a Hazelcast cluster, through hazelcast-client.
+ *
+ * Storage layout (see names.ts and member/hazelcast.xml): one IMap per actor
+ * type holding version-prefixed byte[] records; hot data in near-cached maps;
+ * counters and locks as entries of two shared maps.
+ *
+ * Availability: the client reconnects in the background (ASYNC mode). While it
+ * has no connection every operation fails at once with E_UNAVAILABLE instead
+ * of waiting, `health().ready` is false, and both recover by themselves once
+ * a member answers again. An operation that cannot finish within
+ * `invocationTimeoutMs` (retries included) also fails with E_UNAVAILABLE.
+ */
+export class HazelcastGrid implements Grid {
+  readonly engine = 'hazelcast';
+  private readonly options: ResolvedOptions;
+  private phase: Phase = 'new';
+  private client: Client | undefined;
+  /** Kept in step with the client's lifecycle events, so health() needs no I/O. */
+  private connected = false;
+  private readonly maps = new Map<string, IMap<string, Buffer>>();
+  private readonly seen: LastSeen;
+  private readonly records: RecordStore;
+  private readonly counters: Counters;
+  private readonly locks: Locks;
+
+  constructor(options: HazelcastGridOptions) {
+    this.options = resolveOptions(options);
+    this.seen = new LastSeen(this.options.lastSeenCapacity);
+    const mapOf = (name: string) => this.mapOf(name);
+    this.records = new RecordStore(mapOf, this.seen);
+    this.counters = new Counters(() => this.mapOf(COUNTERS_MAP), this.options.invocationTimeoutMs);
+    this.locks = new Locks(() => this.mapOf(LOCKS_MAP));
+  }
+
+  /**
+   * Connects and waits until the client knows the partition table, at most
+   * `connectTimeoutMs`; then fails with E_UNAVAILABLE and leaves nothing running.
+   */
+  async start(): Promise<void> {
+    if (this.phase === 'open' || this.phase === 'starting') return;
+    this.phase = 'starting';
+    const o = this.options;
+    const client = await Client.newHazelcastClient(clientConfig(o, (state) => this.onState(state)));
+    this.client = client;
+    const deadline = Date.now() + o.connectTimeoutMs;
+    // Bounded by connectTimeoutMs; lifecycle events flip `connected`, the partition table follows within milliseconds.
+    while (!(this.connected && client.getPartitionService().getPartitionCount() > 0)) {
+      if (Date.now() >= deadline || this.phase !== 'starting') {
+        this.phase = 'closed';
+        this.client = undefined;
+        await client.shutdown().catch(() => {});
+        throw Errors.unavailable(`the Hazelcast grid (no member of cluster '${o.clusterName}' at ${o.members.join(', ')} answered within ${o.connectTimeoutMs} ms)`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.phase = 'open';
+  }
+
+  /** Disconnects. The member frees this client's locks; in-flight operations fail with E_UNAVAILABLE. Idempotent. */
+  async close(): Promise<void> {
+    if (this.phase === 'closed' || this.phase === 'new') {
+      this.phase = 'closed';
+      return;
+    }
+    this.phase = 'closed';
+    this.connected = false;
+    const client = this.client;
+    this.client = undefined;
+    this.maps.clear();
+    this.seen.clear();
+    this.counters.clear();
+    await client?.shutdown();
+  }
+
+  health(): GridHealth {
+    const name = this.options.clusterName;
+    switch (this.phase) {
+      case 'new':
+        return { ready: false, detail: 'not started' };
+      case 'starting':
+        return { ready: false, detail: `connecting to cluster '${name}'` };
+      case 'closed':
+        return { ready: false, detail: 'closed' };
+      case 'open':
+        if (!this.connected) return { ready: false, detail: `disconnected from cluster '${name}'; reconnecting` };
+        return { ready: true, detail: `connected to cluster '${name}' (${this.client?.getCluster().getMembers().length ?? 0} members)` };
+    }
+  }
+
+  readRecords(keys: readonly RecordKey[]): Promise<(VersionedRecord | undefined)[]> {
+    return this.guard(() => this.records.read(keys));
+  }
+
+  commit(writes: readonly RecordWrite[]): Promise<WriteOutcome[]> {
+    return this.guard(() => this.records.commit(writes));
+  }
+
+  map(name: string): GridMap {
+    const mapName = hotMapName(name);
+    // Values are msgpack bytes, so a caller mutating an object after set() cannot change what is stored.
+    return {
+      get: (key) =>
+        this.guard(async () => {
+          const v = await (await this.mapOf(mapName)).get(key);
+          return v == null ? undefined : unpack(v);
+        }),
+      set: (key, value) => this.guard(async () => (await this.mapOf(mapName)).set(key, pack(value))),
+      delete: (key) => this.guard(async () => (await (await this.mapOf(mapName)).remove(key)) != null),
+    };
+  }
+
+  counter(name: string): GridCounter {
+    return {
+      get: () => this.guard(() => this.counters.get(name)),
+      addAndGet: (delta) => this.guard(() => this.counters.addAndGet(name, delta)),
+    };
+  }
+
+  lock(name: string, timeoutMs: number): Promise<GridLockHandle> {
+    return this.guard(async () => {
+      const handle = await this.locks.lock(name, timeoutMs);
+      return { release: () => this.guard(() => handle.release(), true) };
+    });
+  }
+
+  private onState(state: LifecycleState): void {
+    if (state === LifecycleState.CONNECTED) this.connected = true;
+    else if (state === LifecycleState.DISCONNECTED || state === LifecycleState.SHUTTING_DOWN || state === LifecycleState.SHUTDOWN) this.connected = false;
+  }
+
+  /**
+   * Every public operation runs through here: refuse at once when closed or
+   * offline (no call into the client, so nothing can hang), and turn client
+   * failures into E_UNAVAILABLE. `afterClose` lets a lock release run during
+   * shutdown, where it is a harmless no-op failure.
+   */
+  private async guard<T>(op: () => Promise<T>, afterClose = false): Promise<T> {
+    if (this.phase !== 'open' && !(afterClose && this.phase === 'closed')) {
+      throw Errors.unavailable(`the Hazelcast grid (${this.phase === 'closed' ? 'closed' : 'not started'})`);
+    }
+    if (!this.connected) {
+      if (afterClose && this.phase === 'closed') return undefined as T;
+      throw Errors.unavailable(`the Hazelcast grid (disconnected from cluster '${this.options.clusterName}')`);
+    }
+    try {
+      return await op();
+    } catch (err) {
+      throw toGridError(err, this.options.clusterName);
+    }
+  }
+
+  private mapOf(name: string): IMap<string, Buffer> | Promise<IMap<string, Buffer>> {
+    const cached = this.maps.get(name);
+    if (cached !== undefined) return cached;
+    const client = this.client;
+    if (client === undefined) throw Errors.unavailable('the Hazelcast grid (closed)');
+    return client.getMap<string, Buffer>(name).then((m) => {
+      if (this.client === client) this.maps.set(name, m);
+      return m;
+    });
+  }
+}
