@@ -10,6 +10,9 @@
  *   BENCH_ONLY             scenario names to run, comma-separated (default all)
  *   BENCH_CLIENT           WebSocket client for the Troupe and raw-uWS rows:
  *                          auto (the SDK when built, else ws-batch), sdk, ws-batch
+ *   BENCH_QUIET_WAIT_SECONDS  on a shared machine, wait up to this long before
+ *                          each row for other processes to fall under 10% of a
+ *                          core                                (default 0: no wait)
  */
 export type ClientChoice = 'auto' | 'sdk' | 'ws-batch';
 
@@ -21,6 +24,7 @@ export interface BenchConfig {
   readonly maxCalls: number;
   readonly only: readonly string[] | null;
   readonly client: ClientChoice;
+  readonly quietWaitSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -47,6 +51,8 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
     throw new ConfigError(`BENCH_INFLIGHT must be comma-separated integers from 1 to 100000, got ${JSON.stringify(env.BENCH_INFLIGHT)}`);
   }
 
+  const quietWaitSeconds = num(env, 'BENCH_QUIET_WAIT_SECONDS', 0, (n) => n >= 0 && n <= 3600, 'a number of seconds in [0, 3600]');
+
   const onlyRaw = env.BENCH_ONLY?.trim();
   const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()).filter((s) => s !== '') : null;
 
@@ -55,5 +61,5 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
     throw new ConfigError(`BENCH_CLIENT must be auto, sdk or ws-batch, got ${JSON.stringify(env.BENCH_CLIENT)}`);
   }
 
-  return Object.freeze({ seconds, warmupSeconds, inFlight: Object.freeze(inFlight), keys, maxCalls, only: only && Object.freeze(only), client });
+  return Object.freeze({ seconds, warmupSeconds, inFlight: Object.freeze(inFlight), keys, maxCalls, only: only && Object.freeze(only), client, quietWaitSeconds });
 }

@@ -16,6 +16,7 @@ import type { DriverSpec } from './drivers/index.js';
 import { sdkAvailable } from './drivers/troupe-sdk.js';
 import type { LoadPlan } from './load/closed-loop.js';
 import type { LoadReport } from './load/report.js';
+import { waitForQuiet } from './lib/cpu.js';
 import { runForJson } from './lib/processes.js';
 import { formatRatios, formatRows, isMeasured, ratios, type Row } from './lib/report.js';
 import { isSkipped, type Scenario, type ScenarioContext } from './scenario.js';
@@ -90,6 +91,10 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
         keys: config.keys,
         serverPids: target.pids,
       };
+      if (config.quietWaitSeconds > 0) {
+        const other = await waitForQuiet(target.pids, config.quietWaitSeconds * 1000, QUIET_PCT);
+        if (other !== null && other >= QUIET_PCT) say(`machine still busy after ${config.quietWaitSeconds} s (other processes ${other}% of a core); measuring anyway`);
+      }
       say(`${inFlight} in flight: ${config.warmupSeconds} s warm-up + ${config.seconds} s measured (${target.driver.name} client)`);
       try {
         const result = await runLoad(target.driver, plan);
@@ -106,6 +111,9 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
   }
   return rows;
 }
+
+/** BENCH_QUIET_WAIT_SECONDS waits for other processes to use less than this, in % of one core. */
+const QUIET_PCT = 10;
 
 /** Another process's load skews a row (up at 1 in flight, down when CPU-bound); say so under the table. */
 const OTHER_CPU_WARN_PCT = 15;

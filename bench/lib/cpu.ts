@@ -82,3 +82,25 @@ export function sampleWindow(pids: readonly number[], startMs: number, lengthMs:
     return share(first, last);
   };
 }
+
+/** CPU, in percent of one core, used outside `pids` over the next `ms`. Null without /proc. */
+export async function otherLoad(pids: readonly number[], ms: number): Promise<number | null> {
+  const a = snapshot(pids);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = snapshot(pids);
+  const s = share(a, b);
+  // This process is the runner here, idle apart from the sampling: count it as ours.
+  return s === null ? null : s.other;
+}
+
+/**
+ * Waits, at most maxMs, until other processes use under thresholdPct of a
+ * core for one whole second. Resolves with the last reading; the caller
+ * proceeds either way, and the row's CPU columns show what happened.
+ */
+export async function waitForQuiet(pids: readonly number[], maxMs: number, thresholdPct: number): Promise<number | null> {
+  const deadline = performance.now() + maxMs;
+  let last = await otherLoad(pids, 1_000);
+  while (last !== null && last >= thresholdPct && performance.now() < deadline) last = await otherLoad(pids, 1_000);
+  return last;
+}
