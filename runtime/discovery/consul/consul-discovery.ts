@@ -22,81 +22,14 @@
  */
 import { EventEmitter } from 'node:events';
 import Consul from 'consul';
-import type { Discovery, DiscoveryLogger, Member } from '../discovery.js';
-import { stderrLogger } from '../discovery.js';
+import type { Discovery, Member } from '../discovery.js';
 import { MemberList, canonicalMember, validateMember } from '../member-list.js';
-import { intOption, objectOption, stringOption } from '../options.js';
+import { ReadyGate } from '../ready-gate.js';
 import { sleep } from '../sleep.js';
+import { checkConsulOptions, type ConsulDiscoveryOptions, type ConsulSettings } from './consul-options.js';
 import { toMember, type HealthEntry } from './entries.js';
 
-export interface ConsulDiscoveryOptions {
-  /** The local agent's HTTP API. Default `http://127.0.0.1:8500`. */
-  readonly agentUrl?: string;
-  /** ACL token, if the agent needs one. Never logged. */
-  readonly token?: string;
-  /** Service name all nodes of one cluster register under. Default `troupe`. */
-  readonly serviceName?: string;
-  /** TTL of the liveness check. Default 2000 ms. */
-  readonly ttlMs?: number;
-  /** How often this process passes the TTL check. Default 500 ms; at most a third of `ttlMs`. */
-  readonly passIntervalMs?: number;
-  /** The agent's HTTP check of the gateway; `false` leaves only the TTL check. */
-  readonly httpCheck?: false | {
-    /** Default `/health/ready`. */
-    readonly path?: string;
-    /** Default 1000 ms. */
-    readonly intervalMs?: number;
-    /** Default 500 ms. */
-    readonly timeoutMs?: number;
-  };
-  /** Consul reaps critical registrations after this; values under 1 minute are raised to it by Consul. Default 60000 ms. */
-  readonly deregisterCriticalAfterMs?: number;
-  /** Longest a blocking query waits for a change. Short on purpose (see above). Default 2000 ms. */
-  readonly watchWaitMs?: number;
-  /** Deadline of every non-blocking request to the agent. Default 2000 ms. */
-  readonly requestTimeoutMs?: number;
-  /** Upper bound of the retry backoff after a failed request (it starts at 100 ms). Default 2000 ms. */
-  readonly retryMaxMs?: number;
-  /** How long `start()` waits to see this node passing. Default 10000 ms. */
-  readonly readyTimeoutMs?: number;
-  readonly logger?: DiscoveryLogger;
-}
-
-function checkOptions(options: ConsulDiscoveryOptions | undefined) {
-  const o = objectOption(options, 'consul discovery options');
-  const agentUrl = stringOption(o.agentUrl, 'agentUrl', 'http://127.0.0.1:8500');
-  let url: URL;
-  try {
-    url = new URL(agentUrl);
-  } catch {
-    throw new TypeError(`agentUrl must be a URL like http://127.0.0.1:8500 (got ${JSON.stringify(agentUrl)})`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`agentUrl must use http or https (got ${url.protocol})`);
-  const ttlMs = intOption(o.ttlMs, 'ttlMs', 2000, 1000, 3_600_000);
-  const h = o.httpCheck === false ? false : objectOption(o.httpCheck, 'httpCheck');
-  const httpCheck = h === false ? false : Object.freeze({
-    path: stringOption(h.path, 'httpCheck.path', '/health/ready', /^\/\S*$/),
-    intervalMs: intOption(h.intervalMs, 'httpCheck.intervalMs', 1000, 100, 3_600_000),
-    timeoutMs: intOption(h.timeoutMs, 'httpCheck.timeoutMs', 500, 10, 3_600_000),
-  });
-  if (o.token !== undefined && typeof o.token !== 'string') throw new TypeError('token must be a string');
-  return Object.freeze({
-    url,
-    token: o.token,
-    serviceName: stringOption(o.serviceName, 'serviceName', 'troupe', /^[A-Za-z0-9-]{1,63}$/),
-    ttlMs,
-    passIntervalMs: intOption(o.passIntervalMs, 'passIntervalMs', 500, 50, Math.floor(ttlMs / 3)),
-    httpCheck,
-    deregisterCriticalAfterMs: intOption(o.deregisterCriticalAfterMs, 'deregisterCriticalAfterMs', 60_000, 60_000),
-    watchWaitMs: intOption(o.watchWaitMs, 'watchWaitMs', 2000, 100, 600_000),
-    requestTimeoutMs: intOption(o.requestTimeoutMs, 'requestTimeoutMs', 2000, 50, 600_000),
-    retryMaxMs: intOption(o.retryMaxMs, 'retryMaxMs', 2000, 100, 600_000),
-    readyTimeoutMs: intOption(o.readyTimeoutMs, 'readyTimeoutMs', 10_000, 1, 3_600_000),
-    logger: o.logger ?? stderrLogger,
-  });
-}
-
-type Options = ReturnType<typeof checkOptions>;
+export type { ConsulDiscoveryOptions } from './consul-options.js';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -119,7 +52,7 @@ function hostPort(address: string, port: number): string {
 
 export class ConsulDiscovery implements Discovery {
   readonly engine = 'consul';
-  readonly #o: Options;
+  readonly #o: ConsulSettings;
   readonly #consul: Consul;
   readonly #list: MemberList;
   /** Ends the watch loop's pauses (close). */
@@ -137,12 +70,12 @@ export class ConsulDiscovery implements Discovery {
   #closed = false;
   #watch: Promise<void> | undefined;
   #passer: Promise<void> | undefined;
-  #onList: (() => void) | undefined;
+  readonly #ready = new ReadyGate();
   #agentDown = false;
   readonly #malformed = new Set<string>();
 
   constructor(options?: ConsulDiscoveryOptions) {
-    this.#o = checkOptions(options);
+    this.#o = checkConsulOptions(options);
     const u = this.#o.url;
     this.#consul = new Consul({
       host: u.hostname.replace(/^\[|\]$/g, ''),
@@ -169,11 +102,8 @@ export class ConsulDiscovery implements Discovery {
     }
     this.#watch = this.#watchLoop();
     this.#passer = this.#passLoop();
-    const seen = new Promise<void>((resolve) => (this.#onList = resolve));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.#o.readyTimeoutMs)));
-    const outcome = await Promise.race([seen, timedOut]);
-    clearTimeout(timer);
+    const outcome = await this.#ready.wait(this.#o.readyTimeoutMs);
+    if (outcome === 'closed') throw new Error('consul discovery: closed before it started');
     if (outcome === 'timeout') {
       await this.close();
       const check = this.#o.httpCheck === false ? '' : ` and that the agent can reach http://${hostPort(me.address, me.port)}${this.#o.httpCheck.path}`;
@@ -202,6 +132,7 @@ export class ConsulDiscovery implements Discovery {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#left = true;
+    this.#ready.abandon();
     this.#passAbort.abort();
     this.#abort.abort();
     await this.#passer;
@@ -350,10 +281,7 @@ export class ConsulDiscovery implements Discovery {
       members.push(canonicalMember(parsed));
     }
     this.#list.set(members);
-    if (this.#onList !== undefined && members.some((m) => m.id === this.#self?.id)) {
-      this.#onList();
-      this.#onList = undefined;
-    }
+    if (this.#ready.waiting && members.some((m) => m.id === this.#self?.id)) this.#ready.open();
   }
 
   #agentLost(err: unknown): void {

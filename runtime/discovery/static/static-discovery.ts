@@ -23,6 +23,7 @@
 import type { Discovery, DiscoveryLogger, Member } from '../discovery.js';
 import { stderrLogger } from '../discovery.js';
 import { MemberList, validateMember } from '../member-list.js';
+import { ReadyGate } from '../ready-gate.js';
 import { intOption, objectOption, stringOption } from '../options.js';
 import { sleep } from '../sleep.js';
 import { probeHealth } from './health-probe.js';
@@ -102,7 +103,7 @@ export class StaticDiscovery implements Discovery {
   #left = false;
   #closed = false;
   #loop: Promise<void> | undefined;
-  #selfSeen: (() => void) | undefined;
+  readonly #ready = new ReadyGate();
 
   constructor(options: StaticDiscoveryOptions) {
     this.#options = checkOptions(options);
@@ -123,17 +124,13 @@ export class StaticDiscovery implements Discovery {
       this.#publish();
       return;
     }
-    const seen = new Promise<void>((resolve) => (this.#selfSeen = resolve));
     this.#loop = this.#run(probe);
-    const timeoutMs = this.#options.readyTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const outcome = await Promise.race([seen, timedOut]);
-    clearTimeout(timer);
+    const outcome = await this.#ready.wait(this.#options.readyTimeoutMs);
+    if (outcome === 'closed') throw new Error('static discovery: closed before it started');
     if (outcome === 'timeout') {
       await this.close();
       const url = `http://${me.address.includes(':') ? `[${me.address}]` : me.address}:${me.port}${probe.path}`;
-      throw new Error(`static discovery: this node's own health probe (${url}) did not pass within ${timeoutMs} ms; is the gateway listening on that address?`);
+      throw new Error(`static discovery: this node's own health probe (${url}) did not pass within ${this.#options.readyTimeoutMs} ms; is the gateway listening on that address?`);
     }
   }
 
@@ -155,6 +152,7 @@ export class StaticDiscovery implements Discovery {
     if (this.#closed) return;
     this.#closed = true;
     this.#left = true;
+    this.#ready.abandon();
     this.#abort.abort();
     await this.#loop;
     this.#list.clear();
@@ -197,9 +195,6 @@ export class StaticDiscovery implements Discovery {
     if (this.#closed) return;
     const live = this.#states.filter((s) => s.up && !(s.self && this.#left)).map((s) => s.member);
     this.#list.set(live);
-    if (this.#selfSeen !== undefined && live.some((m) => m === this.#self)) {
-      this.#selfSeen();
-      this.#selfSeen = undefined;
-    }
+    if (this.#ready.waiting && live.some((m) => m === this.#self)) this.#ready.open();
   }
 }
