@@ -44,7 +44,11 @@ export class EmbeddedGrid implements Grid {
   /** Synchronous form used by the runtime's fast path; same semantics as readRecords. */
   readRecordsNow(keys: readonly RecordKey[]): (VersionedRecord | undefined)[] {
     this.checkOpen();
-    return keys.map((k) => this.records.get(k.type)?.get(k.key));
+    // A copy per read, as a networked engine returns: a caller decoding in place cannot alter the stored record.
+    return keys.map((k) => {
+      const r = this.records.get(k.type)?.get(k.key);
+      return r === undefined ? undefined : { version: r.version, data: r.data.slice() };
+    });
   }
 
   /** Synchronous form of commit: applying a Map write cannot fail half-way. */
@@ -57,11 +61,12 @@ export class EmbeddedGrid implements Grid {
       const current = t.get(w.key);
       const currentVersion = current === undefined ? 0 : current.version;
       if (currentVersion !== w.expectedVersion) {
-        out[i] = current === undefined ? { ok: false, conflict: true } : { ok: false, conflict: true, current };
+        out[i] = current === undefined ? { ok: false, conflict: true } : { ok: false, conflict: true, current: { version: current.version, data: current.data.slice() } };
         continue;
       }
       const version = currentVersion + 1;
-      t.set(w.key, { version, data: w.data });
+      // Copied: the caller may reuse its buffer after commit.
+      t.set(w.key, { version, data: w.data.slice() });
       out[i] = { ok: true, version };
     }
     return out;

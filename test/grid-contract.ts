@@ -1,0 +1,287 @@
+/**
+ * The Grid contract, written once and run against every engine
+ * (grid-embedded.test.ts, grid-hazelcast.test.ts). A behaviour belongs here
+ * when the runtime relies on it whatever the engine.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Grid, RecordWrite } from '../grid/index.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+/** Rejects with an error carrying `code` (matched by code, never by class). */
+async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.equal((err as { code?: unknown }).code, code, `expected ${code}, got ${String(err)}`);
+    return true;
+  });
+}
+
+/**
+ * @param makeGrid builds a fresh, not yet started grid; the suite starts and closes it.
+ * @param cleanup runs after the grid is closed (stop the engine's servers).
+ */
+export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanup: () => Promise<void>): void {
+  describe(`Grid contract: ${name}`, () => {
+    let grid: Grid;
+    let seq = 0;
+    // A fresh actor type per test, so tests never see each other's records.
+    const freshType = (): string => `Contract${++seq}x${Date.now().toString(36)}`;
+
+    before(async () => {
+      grid = await makeGrid();
+      await grid.start();
+    });
+
+    after(async () => {
+      await grid?.close();
+      await cleanup();
+    });
+
+    test('a started grid reports ready', () => {
+      assert.equal(grid.health().ready, true);
+    });
+
+    test('a created record reads back with version 1 and its data', async () => {
+      const type = freshType();
+      const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('hello') }]);
+      assert.deepEqual(outcome, { ok: true, version: 1 });
+      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(rec?.version, 1);
+      assert.equal(text(rec!.data), 'hello');
+    });
+
+    test('an absent record reads as undefined', async () => {
+      assert.deepEqual(await grid.readRecords([{ type: freshType(), key: 'nobody' }]), [undefined]);
+    });
+
+    test('creating a record that exists is a conflict that returns the current record', async () => {
+      const type = freshType();
+      await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('first') }]);
+      const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('second') }]);
+      assert.equal(outcome?.ok, false);
+      assert.ok(!outcome!.ok && outcome.conflict);
+      assert.equal(outcome.current?.version, 1);
+      assert.equal(text(outcome.current!.data), 'first');
+    });
+
+    test('a write with the version it read lands and bumps the version', async () => {
+      const type = freshType();
+      await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('v1') }]);
+      const [read] = await grid.readRecords([{ type, key: 'a' }]);
+      const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: read!.version, data: bytes('v2') }]);
+      assert.deepEqual(outcome, { ok: true, version: 2 });
+      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(rec?.version, 2);
+      assert.equal(text(rec!.data), 'v2');
+    });
+
+    test('a stale writer cannot overwrite a newer record and is told what is current', async () => {
+      const type = freshType();
+      await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('v1') }]);
+      await grid.commit([{ type, key: 'a', expectedVersion: 1, data: bytes('v2 by the owner') }]);
+      const [stale] = await grid.commit([{ type, key: 'a', expectedVersion: 1, data: bytes('v2 by a stale node') }]);
+      assert.equal(stale?.ok, false);
+      assert.ok(!stale!.ok && stale.conflict);
+      assert.equal(stale.current?.version, 2);
+      assert.equal(text(stale.current!.data), 'v2 by the owner');
+      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(text(rec!.data), 'v2 by the owner');
+    });
+
+    test('a write expecting a version ahead of the stored one is a conflict', async () => {
+      const type = freshType();
+      await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('v1') }]);
+      const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: 5, data: bytes('from the future') }]);
+      assert.equal(outcome?.ok, false);
+      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(rec?.version, 1);
+    });
+
+    test('updating an absent record is a conflict without a current record', async () => {
+      const [outcome] = await grid.commit([{ type: freshType(), key: 'ghost', expectedVersion: 3, data: bytes('x') }]);
+      assert.equal(outcome?.ok, false);
+      assert.ok(!outcome!.ok && outcome.current === undefined);
+    });
+
+    test('a batch commit returns one outcome per write, in order, each checked on its own', async () => {
+      const type = freshType();
+      await grid.commit([
+        { type, key: 'k1', expectedVersion: 0, data: bytes('k1v1') },
+        { type, key: 'k3', expectedVersion: 0, data: bytes('k3v1') },
+      ]);
+      const writes: RecordWrite[] = [];
+      for (let i = 0; i < 40; i++) writes.push({ type, key: `n${i}`, expectedVersion: 0, data: bytes(`n${i}`) });
+      writes.splice(5, 0, { type, key: 'k1', expectedVersion: 1, data: bytes('k1v2') }); // lands
+      writes.splice(17, 0, { type, key: 'k3', expectedVersion: 0, data: bytes('k3 again') }); // conflict
+      writes.splice(30, 0, { type, key: 'k9', expectedVersion: 2, data: bytes('k9?') }); // conflict, absent
+      const outcomes = await grid.commit(writes);
+      assert.equal(outcomes.length, writes.length);
+      outcomes.forEach((o, i) => {
+        const w = writes[i]!;
+        if (w.key === 'k3' || w.key === 'k9') assert.equal(o.ok, false, `write ${i} (${w.key})`);
+        else assert.deepEqual(o, { ok: true, version: w.expectedVersion + 1 }, `write ${i} (${w.key})`);
+      });
+      const recs = await grid.readRecords(writes.map((w) => ({ type, key: w.key })));
+      assert.equal(text(recs[5]!.data), 'k1v2');
+      assert.equal(text(recs[17]!.data), 'k3v1');
+      assert.equal(recs[30], undefined);
+      assert.equal(text(recs[40]!.data), 'n37');
+    });
+
+    test('two writes to one record in a batch apply in batch order', async () => {
+      const type = freshType();
+      const outcomes = await grid.commit([
+        { type, key: 'a', expectedVersion: 0, data: bytes('one') },
+        { type, key: 'b', expectedVersion: 0, data: bytes('b') },
+        { type, key: 'a', expectedVersion: 1, data: bytes('two') },
+      ]);
+      assert.deepEqual(outcomes, [
+        { ok: true, version: 1 },
+        { ok: true, version: 1 },
+        { ok: true, version: 2 },
+      ]);
+      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(text(rec!.data), 'two');
+    });
+
+    test('readRecords answers in the order asked, across actor types, repeats included', async () => {
+      const t1 = freshType();
+      const t2 = freshType();
+      await grid.commit([
+        { type: t1, key: 'x', expectedVersion: 0, data: bytes('t1x') },
+        { type: t2, key: 'x', expectedVersion: 0, data: bytes('t2x') },
+        { type: t2, key: 'y', expectedVersion: 0, data: bytes('t2y') },
+      ]);
+      const recs = await grid.readRecords([
+        { type: t2, key: 'y' },
+        { type: t1, key: 'missing' },
+        { type: t1, key: 'x' },
+        { type: t2, key: 'x' },
+        { type: t2, key: 'y' },
+      ]);
+      assert.deepEqual(
+        recs.map((r) => (r === undefined ? undefined : text(r.data))),
+        ['t2y', undefined, 't1x', 't2x', 't2y'],
+      );
+    });
+
+    test('the same key under two actor types is two records', async () => {
+      const t1 = freshType();
+      const t2 = freshType();
+      await grid.commit([{ type: t1, key: 'k', expectedVersion: 0, data: bytes('one') }]);
+      const [o] = await grid.commit([{ type: t2, key: 'k', expectedVersion: 0, data: bytes('two') }]);
+      assert.deepEqual(o, { ok: true, version: 1 });
+    });
+
+    test('an empty commit and an empty read resolve to empty lists', async () => {
+      assert.deepEqual(await grid.commit([]), []);
+      assert.deepEqual(await grid.readRecords([]), []);
+    });
+
+    test('changing a buffer after commit, or a record after reading it, does not change the stored record', async () => {
+      const type = freshType();
+      const data = bytes('original');
+      await grid.commit([{ type, key: 'a', expectedVersion: 0, data }]);
+      data.fill(0);
+      const [first] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(text(first!.data), 'original');
+      first!.data.fill(0);
+      const [second] = await grid.readRecords([{ type, key: 'a' }]);
+      assert.equal(text(second!.data), 'original');
+      // And the version check still works after a reader scribbled on its copy.
+      const [o] = await grid.commit([{ type, key: 'a', expectedVersion: 1, data: bytes('next') }]);
+      assert.deepEqual(o, { ok: true, version: 2 });
+    });
+
+    test('a hot map stores structured values, reads absent keys as undefined and deletes', async () => {
+      const m = grid.map(`contract-${Date.now().toString(36)}`);
+      assert.equal(await m.get('nope'), undefined);
+      const value = { name: 'ada', tags: ['a', 'b'], n: 42, nested: { ok: true } };
+      await m.set('u1', value);
+      value.tags.push('mutated after set');
+      assert.deepEqual(await m.get('u1'), { name: 'ada', tags: ['a', 'b'], n: 42, nested: { ok: true } });
+      await m.set('u1', 'replaced');
+      assert.equal(await m.get('u1'), 'replaced');
+      assert.equal(await m.delete('u1'), true);
+      assert.equal(await m.delete('u1'), false);
+      assert.equal(await m.get('u1'), undefined);
+    });
+
+    test('hot maps with different names are separate', async () => {
+      const suffix = Date.now().toString(36);
+      await grid.map(`a-${suffix}`).set('k', 1);
+      assert.equal(await grid.map(`b-${suffix}`).get('k'), undefined);
+      assert.equal(await grid.map(`a-${suffix}`).get('k'), 1);
+    });
+
+    test('a counter starts at 0 and addAndGet returns the running total', async () => {
+      const c = grid.counter(`contract-${Date.now().toString(36)}`);
+      assert.equal(await c.get(), 0);
+      assert.equal(await c.addAndGet(5), 5);
+      assert.equal(await c.addAndGet(-2), 3);
+      assert.equal(await c.get(), 3);
+    });
+
+    test('concurrent increments each see a distinct total and none is lost', async () => {
+      const c = grid.counter(`contract-conc-${Date.now().toString(36)}`);
+      const results = await Promise.all(Array.from({ length: 100 }, () => c.addAndGet(1)));
+      assert.deepEqual(
+        [...results].sort((a, b) => a - b),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      assert.equal(await c.get(), 100);
+    });
+
+    test('a held lock makes the next taker wait until it is released', async () => {
+      const name = `contract-lock-${Date.now().toString(36)}`;
+      const first = await grid.lock(name, 1_000);
+      let secondGot = false;
+      const second = grid.lock(name, 5_000).then((h) => {
+        secondGot = true;
+        return h;
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(secondGot, false, 'second taker must wait');
+      await first.release();
+      const handle = await second;
+      assert.equal(secondGot, true);
+      await handle.release();
+    });
+
+    test('taking a held lock fails with E_TIMEOUT after its timeout', async () => {
+      const name = `contract-lock-to-${Date.now().toString(36)}`;
+      const held = await grid.lock(name, 1_000);
+      const started = Date.now();
+      await rejectsWithCode(grid.lock(name, 200), 'E_TIMEOUT');
+      const waited = Date.now() - started;
+      assert.ok(waited >= 150 && waited < 3_000, `waited ${waited} ms for a 200 ms timeout`);
+      await held.release();
+      // Released: the lock can be taken again at once, and release twice is harmless.
+      const again = await grid.lock(name, 1_000);
+      await again.release();
+      await again.release();
+    });
+
+    test('locks with different names do not block each other', async () => {
+      const suffix = Date.now().toString(36);
+      const a = await grid.lock(`a-${suffix}`, 1_000);
+      const b = await grid.lock(`b-${suffix}`, 1_000);
+      await a.release();
+      await b.release();
+    });
+
+    // Keep last: it closes the grid the other tests use.
+    test('after close, health is not ready and operations fail with E_UNAVAILABLE; close is idempotent', async () => {
+      await grid.close();
+      assert.equal(grid.health().ready, false);
+      await rejectsWithCode(grid.readRecords([{ type: 'X', key: 'a' }]), 'E_UNAVAILABLE');
+      await rejectsWithCode(grid.commit([{ type: 'X', key: 'a', expectedVersion: 0, data: bytes('x') }]), 'E_UNAVAILABLE');
+      await rejectsWithCode(grid.map('m').get('k'), 'E_UNAVAILABLE');
+      await rejectsWithCode(grid.counter('c').addAndGet(1), 'E_UNAVAILABLE');
+      await rejectsWithCode(grid.lock('l', 100), 'E_UNAVAILABLE');
+      await grid.close();
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { EmbeddedGrid } from '../grid/embedded/embedded-grid.js';
+import { gridContract } from './grid-contract.js';
+
+gridContract('embedded', async () => new EmbeddedGrid(), async () => {});
