@@ -107,18 +107,23 @@ export class Connection {
     this.timer = null;
     if (this.closed) return;
     const url = this.opts.urls[this.urlIndex % this.opts.urls.length]!;
-    let token: string | undefined;
     let open: OpenSocket;
     try {
-      token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
-      if (token !== undefined && typeof token !== 'string') throw new TypeError('the token function must return a string');
       this.transport ??= loadTransport(this.opts.WebSocket);
       open = await this.transport;
     } catch (err) {
+      // No WebSocket implementation: retrying will not make one appear.
+      const message = err instanceof Error ? err.message : String(err);
+      return this.fail(new TroupeError('E_UNAVAILABLE', message, { cause: err }));
+    }
+    let token: string | undefined;
+    try {
+      token = typeof this.opts.token === 'function' ? await this.tokenWithin(this.opts.token, this.opts.timeout) : this.opts.token;
+      if (token !== undefined && typeof token !== 'string') throw new TypeError('the token function must return a string');
+    } catch (err) {
       if (this.closed) return;
+      // A token function that failed once may work next time (a refresh service that was down).
       this.report(err);
-      // A missing transport will not appear on retry; a failing token function might recover.
-      if (err instanceof TypeError && /WebSocket/.test(err.message)) return this.fail(new TroupeError('E_UNAVAILABLE', err.message, { cause: err }));
       return this.dialFailed({ code: 1006, reason: 'token', unauthorized: false, error: err }, url);
     }
     if (this.closed) return;
@@ -153,6 +158,19 @@ export class Connection {
       socket!.close();
       this.dialFailed({ code: 1006, reason: 'handshake timeout', unauthorized: false }, url);
     }, this.opts.timeout);
+  }
+
+  /** A token function that never settles must not stall reconnecting forever. */
+  private async tokenWithin(fn: () => string | Promise<string>, ms: number): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the token function did not return within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([fn(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private onOpen(socket: Socket): void {

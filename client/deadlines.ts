@@ -35,29 +35,22 @@ export class Deadlines<T extends Timed> {
     private readonly expire: (item: T) => void,
   ) {}
 
-  /** Tracks `item`, which expires `timeoutMs` after `start`. */
+  /** Tracks `item`, which expires `timeoutMs` after `start` (a reading of the `now` clock, never earlier than the last). */
   add(item: T, timeoutMs: number, start: number): void {
     let list = this.lists.get(timeoutMs);
     if (list === undefined) {
       list = new DeadlineList(timeoutMs);
       this.lists.set(timeoutMs, list);
     }
+    // Every item in a list has the same timeout and `start` comes from a monotonic
+    // clock, so appending keeps the list sorted by deadline.
     item.deadline = start + timeoutMs;
     item.list = list;
     item.next = null;
     item.prev = list.tail;
-    // A re-sent call keeps its old deadline, which may be earlier than the tail's:
-    // insert from the tail backwards so the list stays sorted.
-    while (item.prev !== null && item.prev.deadline > item.deadline) item.prev = item.prev.prev;
-    if (item.prev === null) {
-      item.next = list.head;
-      list.head = item;
-    } else {
-      item.next = item.prev.next;
-      item.prev.next = item;
-    }
-    if (item.next === null) list.tail = item;
-    else item.next.prev = item;
+    if (list.tail === null) list.head = item;
+    else list.tail.next = item;
+    list.tail = item;
     if (item.deadline < this.armedFor - SLACK_MS) this.arm(item.deadline);
   }
 

@@ -41,7 +41,11 @@ export interface ClientOptions {
   readonly maxPending?: number;
   /** Stop writing to the socket while its bufferedAmount exceeds this many bytes (default 1 MiB). */
   readonly highWaterBytes?: number;
-  /** Most messages in one frame (default 1000). */
+  /**
+   * Most messages in one frame (default 256). A tick's calls leave in frames of
+   * this size; smaller frames let the node start on the first while the rest are
+   * still being encoded.
+   */
   readonly maxBatch?: number;
   /** Most bytes in one frame; keep it at or below the gateway's --max-frame (default 1 MiB). */
   readonly maxFrameBytes?: number;
@@ -157,7 +161,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     autoIdem: options.autoIdem ?? false,
     maxPending: positiveInt('maxPending', options.maxPending, 10_000),
     highWaterBytes: positiveInt('highWaterBytes', options.highWaterBytes, 1 << 20),
-    maxBatch: positiveInt('maxBatch', options.maxBatch, 1000, 65_535),
+    maxBatch: positiveInt('maxBatch', options.maxBatch, 256, 65_535),
     maxFrameBytes: positiveInt('maxFrameBytes', options.maxFrameBytes, 1 << 20),
     onError: callback('onError', options.onError, noop),
     onStateChange: callback('onStateChange', options.onStateChange, noop),
