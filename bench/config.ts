@@ -10,9 +10,10 @@
  *   BENCH_ONLY             scenario names to run, comma-separated (default all)
  *   BENCH_CLIENT           WebSocket client for the Troupe and raw-uWS rows:
  *                          auto (the SDK when built, else ws-batch), sdk, ws-batch
- *   BENCH_QUIET_WAIT_SECONDS  on a shared machine, wait up to this long before
- *                          each row for other processes to fall under 10% of a
- *                          core                                (default 0: no wait)
+ *   BENCH_QUIET_WAIT_SECONDS  for a shared machine: before each row, wait up to
+ *                          this long for other processes to fall under 10% of a
+ *                          core, and measure a disturbed row again (4 tries in
+ *                          all, the least disturbed kept)     (default 0: off)
  */
 export type ClientChoice = 'auto' | 'sdk' | 'ws-batch';
 

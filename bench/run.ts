@@ -19,12 +19,19 @@ import type { LoadReport } from './load/report.js';
 import { waitForQuiet } from './lib/cpu.js';
 import { runForJson } from './lib/processes.js';
 import { formatRatios, formatRows, isMeasured, ratios, type Row } from './lib/report.js';
-import { isSkipped, type Scenario, type ScenarioContext } from './scenario.js';
+import { isSkipped, type Scenario, type ScenarioContext, type Target } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 /** dist/bench/run.js → the repository root. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOAD = fileURLToPath(new URL('./load/main.js', import.meta.url));
+
+/** BENCH_QUIET_WAIT_SECONDS waits for other processes to use less than this, in % of one core. */
+const QUIET_PCT = 10;
+const QUIET_ATTEMPTS = 4;
+
+/** Another process's load skews a row (up at 1 in flight, down when CPU-bound); say so under the table. */
+const OTHER_CPU_WARN_PCT = 15;
 
 function progress(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -62,6 +69,27 @@ async function runLoad(driver: DriverSpec, plan: LoadPlan): Promise<LoadReport> 
   return out as LoadReport;
 }
 
+const otherCpu = (r: LoadReport): number => r.cpu?.other ?? 0;
+
+/**
+ * One row. With BENCH_QUIET_WAIT_SECONDS set, waits for a quiet machine first
+ * and measures again (at most QUIET_ATTEMPTS times in all) when other
+ * processes still disturbed the window, keeping the least disturbed result.
+ */
+async function measureRow(target: Target, plan: LoadPlan, config: BenchConfig, say: (line: string) => void): Promise<LoadReport> {
+  if (config.quietWaitSeconds === 0) return runLoad(target.driver, plan);
+  let best: LoadReport | undefined;
+  for (let attempt = 1; attempt <= QUIET_ATTEMPTS; attempt++) {
+    const before = await waitForQuiet(target.pids, config.quietWaitSeconds * 1000, QUIET_PCT);
+    if (before !== null && before >= QUIET_PCT) say(`machine still busy after ${config.quietWaitSeconds} s (other processes ${before}% of a core); measuring anyway`);
+    const result = await runLoad(target.driver, plan);
+    if (best === undefined || otherCpu(result) < otherCpu(best)) best = result;
+    if (otherCpu(best) <= OTHER_CPU_WARN_PCT) break;
+    if (attempt < QUIET_ATTEMPTS) say(`${plan.inFlight} in flight: other processes used ${otherCpu(result)}% of a core during the window; measuring again (${attempt}/${QUIET_ATTEMPTS})`);
+  }
+  return best!;
+}
+
 async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: ScenarioContext['wsClient']): Promise<Row[]> {
   const say = (line: string): void => progress(`${scenario.name}: ${line}`);
   const none = (status: 'skipped' | 'failed', reason: string): Row[] =>
@@ -91,13 +119,9 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
         keys: config.keys,
         serverPids: target.pids,
       };
-      if (config.quietWaitSeconds > 0) {
-        const other = await waitForQuiet(target.pids, config.quietWaitSeconds * 1000, QUIET_PCT);
-        if (other !== null && other >= QUIET_PCT) say(`machine still busy after ${config.quietWaitSeconds} s (other processes ${other}% of a core); measuring anyway`);
-      }
       say(`${inFlight} in flight: ${config.warmupSeconds} s warm-up + ${config.seconds} s measured (${target.driver.name} client)`);
       try {
-        const result = await runLoad(target.driver, plan);
+        const result = await measureRow(target, plan, config, say);
         rows.push({ scenario: scenario.name, kind: scenario.kind, client: target.driver.name, result });
         say(`${inFlight} in flight: ${result.callsPerSecond.toLocaleString('en-US')} calls/s, p50 ${result.latencyUs.p50} µs, p99 ${result.latencyUs.p99} µs, ${result.errors} errors`);
       } catch (err) {
@@ -112,11 +136,6 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
   return rows;
 }
 
-/** BENCH_QUIET_WAIT_SECONDS waits for other processes to use less than this, in % of one core. */
-const QUIET_PCT = 10;
-
-/** Another process's load skews a row (up at 1 in flight, down when CPU-bound); say so under the table. */
-const OTHER_CPU_WARN_PCT = 15;
 function busyWarning(rows: readonly Row[]): string[] {
   const busy = rows.filter(isMeasured).filter((r) => (r.result.cpu?.other ?? 0) > OTHER_CPU_WARN_PCT);
   if (busy.length === 0) return [];
