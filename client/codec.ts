@@ -5,13 +5,23 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 
+/** Frames up to this size are encoded into one reused buffer; larger ones get a fresh one from msgpackr. */
+const SCRATCH_BYTES = 64 * 1024;
+
 export class Codec {
   private readonly packr = new Packr({ useRecords: false });
   private readonly unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
 
-  /** One value (a message, or an array for a batch) to bytes. Throws when a value cannot be encoded. */
+  /**
+   * One value (a message, or an array for a batch) to bytes. Throws when a value
+   * cannot be encoded. The bytes are valid only until the next encode(): both
+   * transports copy a frame inside send() (ws masks it into a new buffer, and
+   * WebSocket.send copies by specification), so reusing one buffer saves an
+   * allocation per frame.
+   */
   encode(value: unknown): Uint8Array {
-    // pack() returns a view into packr's buffer; later packs write after it, never over it.
+    this.packr.useBuffer(this.scratch);
     return this.packr.pack(value);
   }
 

@@ -20,6 +20,7 @@ export interface SocketEvents {
 }
 
 export interface Socket {
+  /** Writes or copies `frame` before returning: the caller reuses its buffer for the next frame. */
   send(frame: Uint8Array): void;
   /** Bytes accepted by send() but not yet written to the network. */
   readonly bufferedAmount: number;

@@ -59,7 +59,7 @@ function report(label: string, r: Awaited<ReturnType<typeof measure>>): string {
 
 describe('client throughput (measurement, not a timed assertion)', () => {
   it('stub in the same thread as the client', async (t) => {
-    const stub = await startStub();
+    const stub = await startStub({ record: false });
     try {
       const r = await measure(stub.url);
       t.diagnostic(report('same thread', r));
@@ -70,7 +70,7 @@ describe('client throughput (measurement, not a timed assertion)', () => {
   });
 
   it('stub in a worker thread (client and stub on separate cores)', async (t) => {
-    const stub = await startStubInWorker();
+    const stub = await startStubInWorker({ record: false });
     try {
       const r = await measure(stub.url);
       t.diagnostic(report('worker stub', r));
