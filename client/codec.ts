@@ -11,7 +11,9 @@ const SCRATCH_BYTES = 64 * 1024;
 export class Codec {
   private readonly packr = new Packr({ useRecords: false });
   private readonly unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
-  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
+  // msgpackr writes long strings with Buffer#utf8Write when Buffer exists (Node), so it needs a Buffer there.
+  private readonly scratch: Uint8Array =
+    typeof globalThis.Buffer === 'function' ? globalThis.Buffer.allocUnsafeSlow(SCRATCH_BYTES) : new Uint8Array(SCRATCH_BYTES);
 
   /**
    * One value (a message, or an array for a batch) to bytes. Throws when a value

@@ -126,6 +126,19 @@ describe('frame limits', () => {
     }
   });
 
+  it('a frame larger than the reused encode buffer goes out intact, and later frames too', async () => {
+    const client = await connect({ url: stub.url });
+    try {
+      const big = 'z'.repeat(200 * 1024) + 'é';
+      const [a, b] = await Promise.all([client.call('Echo', 'k', 'echo', [big]), client.call('Echo', 'k', 'echo', ['small'])]);
+      assert.equal(a, big);
+      assert.equal(b, 'small');
+      assert.deepEqual(await Promise.all([client.call('Echo', 'k', 'echo', ['after']), client.call('Echo', 'k', 'echo', [big])]), ['after', big]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a call whose arguments cannot be encoded fails alone; its batch-mates succeed', async () => {
     const client = await connect({ url: stub.url });
     try {
