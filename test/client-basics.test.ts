@@ -85,6 +85,25 @@ describe('client calls and batching', () => {
     assert.equal(stub.frames.length - before, 2);
   });
 
+  it('types follow the actor class (checked by the compiler; never runs)', () => {
+    // The body only has to compile; `@ts-expect-error` fails the build if an error goes missing.
+    const typesOnly = async (): Promise<void> => {
+      const n: number = await client.actor(Counter, 'c').add(1);
+      const m: number = await client.call(Counter, 'c', 'add', [1]);
+      client.tell(Counter, 'c', 'add', [1]);
+      // @ts-expect-error add takes a number
+      await client.actor(Counter, 'c').add('one');
+      // @ts-expect-error state is not an exposed method
+      await client.actor(Counter, 'c').state;
+      // @ts-expect-error get takes no arguments
+      await client.call(Counter, 'c', 'get', [1]);
+      // @ts-expect-error a result is a number, not a string
+      const s: string = await client.actor<typeof Counter>('Counter', 'c').get();
+      void [n, m, s];
+    };
+    assert.equal(typeof typesOnly, 'function');
+  });
+
   it('awaiting a proxy does not call a method named then', async () => {
     const ref = client.actor(Echo, 'then');
     const before = stub.frames.length;
