@@ -393,6 +393,21 @@ export function discoveryContract(h: DiscoveryHarness): void {
       t.diagnostic(`${h.engine}: SIGKILL -> removed from every watcher: ${summary(removal)}`);
     });
 
+    it(`a clean leave is seen by every watcher within ${h.leaveBoundMs} ms (${MEASURE_RUNS} runs, measured)`, async (t) => {
+      const { nodes } = await startCluster(h, MEASURE_RUNS + 2);
+      track(nodes);
+      const [w1, w2, ...leavers] = nodes;
+      const seenAfter: number[] = [];
+      for (const leaver of leavers) {
+        await sleep(Math.floor(Math.random() * 1000));
+        const t0 = performance.now();
+        await leaver.leave();
+        const seen = await Promise.all([w1, w2].map((w) => whenMembers(w.d, lacks(leaver.member.id), h.leaveBoundMs, t0, `${w.member.id} drops ${leaver.member.id}`)));
+        seenAfter.push(Math.max(...seen));
+      }
+      t.diagnostic(`${h.engine}: leave() -> removed from every watcher: ${summary(seenAfter)}`);
+    });
+
     it('a frozen member (SIGSTOP) disappears, and comes back when it resumes', async (t) => {
       const cluster = nextCluster(h.engine);
       const victim = await ChildMember.spawn(`${cluster}-frozen`);

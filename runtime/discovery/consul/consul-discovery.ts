@@ -23,7 +23,7 @@
 import { EventEmitter } from 'node:events';
 import Consul from 'consul';
 import type { Discovery, Member } from '../discovery.js';
-import { MemberList, canonicalMember, validateMember } from '../member-list.js';
+import { MemberList, validateMember } from '../member-list.js';
 import { ReadyGate } from '../ready-gate.js';
 import { sleep } from '../sleep.js';
 import { checkConsulOptions, type ConsulDiscoveryOptions, type ConsulSettings } from './consul-options.js';
@@ -68,6 +68,7 @@ export class ConsulDiscovery implements Discovery {
   #registered = false;
   #left = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #watch: Promise<void> | undefined;
   #passer: Promise<void> | undefined;
   readonly #ready = new ReadyGate();
@@ -90,7 +91,7 @@ export class ConsulDiscovery implements Discovery {
 
   async start(self: Member): Promise<void> {
     if (this.#self !== undefined) throw new Error('discovery already started; create a new one to start again');
-    if (this.#closed) throw new Error('discovery is closed');
+    if (this.#closing !== undefined) throw new Error('discovery is closed');
     const me = validateMember(self, 'self');
     this.#self = me;
     this.#ttlCheckId = `${this.#o.serviceName}:${me.id}:ttl`;
@@ -129,8 +130,14 @@ export class ConsulDiscovery implements Discovery {
     await this.#deregister();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Listeners hear nothing from here on, not even this node's own leave.
+    this.#list.clear();
     this.#left = true;
     this.#ready.abandon();
     this.#passAbort.abort();
@@ -146,7 +153,6 @@ export class ConsulDiscovery implements Discovery {
     this.#cancel.emit('cancel');
     this.#watchCtx.emit('cancel');
     await this.#watch;
-    this.#list.clear();
     this.#consul.destroy();
   }
 
@@ -266,6 +272,7 @@ export class ConsulDiscovery implements Discovery {
   }
 
   #apply(entries: readonly HealthEntry[]): void {
+    if (this.#closing !== undefined) return;
     const members: Member[] = [];
     for (const entry of entries) {
       const parsed = toMember(entry);
@@ -278,7 +285,7 @@ export class ConsulDiscovery implements Discovery {
         continue;
       }
       if (this.#left && parsed.id === this.#self?.id) continue;
-      members.push(canonicalMember(parsed));
+      members.push(parsed);
     }
     this.#list.set(members);
     if (this.#ready.waiting && members.some((m) => m.id === this.#self?.id)) this.#ready.open();

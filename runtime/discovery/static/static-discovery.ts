@@ -102,6 +102,7 @@ export class StaticDiscovery implements Discovery {
   #states: PeerState[] = [];
   #left = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
   readonly #ready = new ReadyGate();
 
@@ -148,14 +149,19 @@ export class StaticDiscovery implements Discovery {
     this.#publish();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Listeners hear nothing from here on; #publish() checks #closed.
+    this.#list.clear();
     this.#closed = true;
     this.#left = true;
     this.#ready.abandon();
     this.#abort.abort();
     await this.#loop;
-    this.#list.clear();
   }
 
   async #run(probe: Probe): Promise<void> {
