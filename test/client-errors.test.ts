@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type Socket as NetSocket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect, TroupeError, type TroupeClient } from '../client/index.js';
 import { startStub, type ProtocolStub } from './fixtures/protocol-stub.js';
@@ -96,6 +97,34 @@ describe('client option validation', () => {
     await assert.rejects(connect({ url: 'ws://127.0.0.1:1/v1/ws', connectTimeout: 300, reconnect: { baseMs: 20, maxMs: 50 } }), { code: 'E_UNAVAILABLE' });
     const took = Date.now() - start;
     assert.ok(took >= 280 && took < 1000, `gave up after ${took} ms`);
+  });
+});
+
+describe('client handshake', () => {
+  it('a node that accepts TCP but never answers the upgrade fails connect() at connectTimeout, and the next URL is tried', async () => {
+    const held: NetSocket[] = [];
+    const silent = createServer((s) => held.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const start = Date.now();
+      await assert.rejects(connect({ url: `ws://127.0.0.1:${port}/v1/ws`, connectTimeout: 300 }), { code: 'E_UNAVAILABLE' });
+      const took = Date.now() - start;
+      assert.ok(took >= 280 && took < 1000, `gave up after ${took} ms`);
+
+      const stub = await startStub();
+      try {
+        // The per-dial handshake bound is the call timeout; past it the client moves on.
+        const client = await connect({ urls: [`ws://127.0.0.1:${port}/v1/ws`, stub.url], timeout: 200, connectTimeout: 2000 });
+        assert.equal(await client.call('Echo', 'k', 'echo', ['next']), 'next');
+        await client.close();
+      } finally {
+        stub.close();
+      }
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
 
