@@ -1,7 +1,7 @@
 /** The discovery contract against a real Consul dev agent, plus what only Consul has: agent restarts. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { discoveryContract, ChildMember, TestNode, nextCluster, whenMembers, hasExactly, includes, lacks, sleep, startCluster } from './discovery-contract.js';
+import { discoveryContract, quietLogger, ChildMember, TestNode, nextCluster, whenMembers, hasExactly, includes, lacks, sleep, startCluster } from './discovery-contract.js';
 import { startConsulAgent, findFreePortBlock, type ConsulAgent } from './fixtures/consul.js';
 import { createDiscovery, type DiscoveryConfig, type Member } from '../runtime/discovery/index.js';
 
@@ -62,8 +62,8 @@ describe('consul engine specifics', () => {
 
   it('start() rejects with a clear message when the agent is unreachable', async () => {
     const port = await findFreePortBlock(); // free, nothing listens there
-    const d = await createDiscovery({ engine: 'consul', consul: { agentUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 500 }, logger: () => {} });
-    await assert.rejects(d.start({ id: 'x', address: '127.0.0.1', port: 1, linkPort: 2 }), /cannot register with the agent at http:\/\/127\.0\.0\.1:\d+ .*is the agent running\?/);
+    const d = await createDiscovery({ engine: 'consul', consul: { agentUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 500 }, logger: quietLogger });
+    await assert.rejects(d.start({ id: 'x', address: '127.0.0.1', port: 1, linkPort: 2 }), { code: 'E_UNAVAILABLE', message: /cannot register with the agent at http:\/\/127\.0\.0\.1:\d+ .*is the agent running\?/ });
   });
 
   it('start() rejects when this node never passes its HTTP check, and leaves nothing registered', async () => {
@@ -71,8 +71,8 @@ describe('consul engine specifics', () => {
     const a = await TestNode.listen(`${cluster}-a`);
     nodes.push(a);
     a.ready = false;
-    const d = await createDiscovery({ engine: 'consul', consul: { agentUrl: agentUrl(), serviceName: cluster, readyTimeoutMs: 1_500 }, logger: () => {} });
-    await assert.rejects(d.start(a.member), /did not become passing in Consul within 1500 ms/);
+    const d = await createDiscovery({ engine: 'consul', consul: { agentUrl: agentUrl(), serviceName: cluster, readyTimeoutMs: 1_500 }, logger: quietLogger });
+    await assert.rejects(d.start(a.member), { code: 'E_UNAVAILABLE', message: /did not become passing in Consul within 1500 ms/ });
     const res = await fetch(`${agentUrl()}/v1/agent/services`);
     const services = (await res.json()) as Record<string, unknown>;
     assert.equal(services[a.member.id], undefined);
@@ -107,7 +107,7 @@ describe('consul engine specifics', () => {
     await assert.rejects(createDiscovery({ engine: 'consul', consul: { ttlMs: 2000, passIntervalMs: 1000 } }), /passIntervalMs/);
     await assert.rejects(createDiscovery({ engine: 'consul', consul: { deregisterCriticalAfterMs: 10_000 } }), /deregisterCriticalAfterMs/);
     await assert.rejects(createDiscovery({ engine: 'consul', consul: { serviceName: 'has space' } }), /serviceName/);
-    const d = await createDiscovery({ engine: 'consul', consul: { agentUrl: agentUrl() }, logger: () => {} });
+    const d = await createDiscovery({ engine: 'consul', consul: { agentUrl: agentUrl() }, logger: quietLogger });
     await assert.rejects(d.start({ id: 'a', address: '127.0.0.1', port: 70_000, linkPort: 2 }), /self\.port/);
     await d.close();
   });

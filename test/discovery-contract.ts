@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
-import { createDiscovery, type Discovery, type DiscoveryConfig, type DiscoveryLogEntry, type Member } from '../runtime/discovery/index.js';
+import { createDiscovery, type Discovery, type DiscoveryConfig, type Logger, type Member } from '../runtime/discovery/index.js';
 
 export interface DiscoveryHarness {
   readonly engine: 'static' | 'consul';
@@ -53,12 +53,22 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+export interface LogEntry {
+  readonly level: string;
+  readonly event: string;
+  readonly fields?: Record<string, unknown>;
+}
+
 /** Collects log entries instead of printing them; tests may assert on events. */
-export function collectingLogger(into: DiscoveryLogEntry[]) {
-  return (entry: DiscoveryLogEntry) => {
-    if (into.length < 1000) into.push(entry);
+export function collectingLogger(into: LogEntry[]): Logger {
+  return {
+    log(level, event, fields) {
+      if (into.length < 1000) into.push({ level, event, ...(fields === undefined ? {} : { fields }) });
+    },
   };
 }
+
+export const quietLogger: Logger = { log() {} };
 
 /**
  * Resolves with the time (ms since `since`) at which `predicate` first held
@@ -100,7 +110,7 @@ export function includes(id: string): (m: readonly Member[]) => boolean {
 export class TestNode {
   ready = true;
   discovery: Discovery | undefined;
-  readonly logs: DiscoveryLogEntry[] = [];
+  readonly logs: LogEntry[] = [];
   #server: Server;
   member: Member;
 
@@ -171,7 +181,7 @@ rl.on('line', async (line) => {
   const msg = JSON.parse(line);
   try {
     if (msg.cmd === 'start') {
-      discovery = await createDiscovery({ ...msg.config, logger: () => {} });
+      discovery = await createDiscovery({ ...msg.config, logger: { log() {} } });
       await discovery.start(msg.self);
       send({ started: true });
     } else if (msg.cmd === 'close') {
@@ -439,9 +449,9 @@ export function discoveryContract(h: DiscoveryHarness): void {
       const cluster = nextCluster(h.engine);
       const [a] = track([await TestNode.listen(`${cluster}-a`)]);
       a.ready = false; // never healthy: start() would wait for its full ready timeout
-      const d = await createDiscovery({ ...h.config([a.member], cluster), logger: () => {} });
+      const d = await createDiscovery({ ...h.config([a.member], cluster), logger: quietLogger });
       const t0 = performance.now();
-      const rejected = assert.rejects(d.start(a.member), /closed before it started/);
+      const rejected = assert.rejects(d.start(a.member), { code: 'E_UNAVAILABLE', message: /closed before it started/ });
       await sleep(300);
       await d.close();
       await rejected;

@@ -2,13 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberList, canonicalMember, sameMember, validateMember } from '../runtime/discovery/member-list.js';
-import type { DiscoveryLogEntry, Member } from '../runtime/discovery/index.js';
+import type { Member } from '../runtime/discovery/index.js';
+import { collectingLogger, quietLogger, type LogEntry } from './discovery-contract.js';
 
 const m = (id: string, extra: Partial<Member> = {}): Member => canonicalMember({ id, address: '127.0.0.1', port: 1000, linkPort: 1001, ...extra });
 
 describe('discovery member list', () => {
   it('sorts by id and notifies only when the list really changed', () => {
-    const list = new MemberList(() => {}, () => 'me');
+    const list = new MemberList(quietLogger);
     const calls: string[][] = [];
     list.subscribe((ms) => calls.push(ms.map((x) => x.id)));
     assert.equal(list.set([m('b'), m('a')]), true);
@@ -21,8 +22,8 @@ describe('discovery member list', () => {
   });
 
   it('a throwing listener is logged and does not stop the others; unsubscribe works during the fan-out', () => {
-    const logs: DiscoveryLogEntry[] = [];
-    const list = new MemberList((e) => logs.push(e), () => 'me');
+    const logs: LogEntry[] = [];
+    const list = new MemberList(collectingLogger(logs));
     let second = 0;
     const offFirst = list.subscribe(() => {
       offFirst();
@@ -34,7 +35,7 @@ describe('discovery member list', () => {
     assert.equal(second, 2);
     assert.equal(logs.length, 1);
     assert.equal(logs[0].event, 'discovery.listener_failed');
-    assert.equal(logs[0].node, 'me');
+    assert.equal(logs[0].fields?.error, 'boom');
   });
 
   it('compares meta by content, in any key order', () => {

@@ -1,7 +1,7 @@
 /** The discovery contract against the static engine, plus what only the static engine has: the peer list format. */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { discoveryContract, TestNode, nextCluster, sleep } from './discovery-contract.js';
+import { discoveryContract, quietLogger, TestNode, nextCluster, sleep } from './discovery-contract.js';
 import { createDiscovery, formatPeers, parsePeers, type Member } from '../runtime/discovery/index.js';
 
 discoveryContract({
@@ -93,8 +93,8 @@ describe('static engine specifics', () => {
     const a = await TestNode.listen(`${cluster}-a`);
     nodes.push(a);
     a.ready = false;
-    const d = await createDiscovery({ engine: 'static', static: { peers: [], readyTimeoutMs: 800 }, logger: () => {} });
-    await assert.rejects(d.start(a.member), /health probe \(http:\/\/127\.0\.0\.1:\d+\/health\/ready\) did not pass within 800 ms/);
+    const d = await createDiscovery({ engine: 'static', static: { peers: [], readyTimeoutMs: 800 }, logger: quietLogger });
+    await assert.rejects(d.start(a.member), { code: 'E_UNAVAILABLE', message: /health probe \(http:\/\/127\.0\.0\.1:\d+\/health\/ready\) did not pass within 800 ms/ });
   });
 
   it('checks options where they enter, naming the option', async () => {
@@ -103,7 +103,7 @@ describe('static engine specifics', () => {
     await assert.rejects(createDiscovery({ engine: 'static', static: { peers: [], probe: { intervalMs: 100, timeoutMs: 100 } } }), /probe\.timeoutMs/);
     await assert.rejects(createDiscovery({ engine: 'static', static: { peers: [], probe: { failuresBeforeDown: 0 } } }), /probe\.failuresBeforeDown/);
     await assert.rejects(createDiscovery({ engine: 'nope' as 'static' }), /engine must be one of static, consul/);
-    const d = await createDiscovery({ engine: 'static', static: { peers: [] }, logger: () => {} });
+    const d = await createDiscovery({ engine: 'static', static: { peers: [] }, logger: quietLogger });
     await assert.rejects(d.start({ id: 'bad id', address: '127.0.0.1', port: 1, linkPort: 2 }), /self\.id/);
     await assert.rejects(d.start({ id: 'a', address: '127.0.0.1', port: 1, linkPort: 2, meta: { zone: 'x' } }), /reserved/);
     await d.close();

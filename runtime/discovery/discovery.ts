@@ -1,3 +1,5 @@
+import type { Logger } from '../log.js';
+
 /**
  * Discovery: which Troupe nodes are alive right now, and how to reach them.
  *
@@ -65,20 +67,18 @@ export interface Discovery {
   close(): Promise<void>;
 }
 
-/** One structured log event. Never carries secrets (ACL tokens stay out). */
-export interface DiscoveryLogEntry {
-  readonly level: 'info' | 'warn' | 'error';
-  /** Stable event name, e.g. `consul.reregistered`. */
-  readonly event: string;
-  /** Id of the node that logs, once known. */
-  readonly node?: string;
-  readonly [field: string]: unknown;
+/**
+ * Engines log through the runtime's structured logger (`runtime/log.ts`, which
+ * adds the node id). Without one they write warnings and errors to stderr.
+ */
+export type { Logger } from '../log.js';
+
+/** The fallback logger: one JSON line on stderr per warning or error, with the node id once known; info is dropped. */
+export function warningsToStderr(node: () => string | undefined): Logger {
+  return {
+    log(level, event, fields) {
+      if (level !== 'warn' && level !== 'error') return;
+      process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, node: node(), component: 'discovery', event, ...fields })}\n`);
+    },
+  };
 }
-
-export type DiscoveryLogger = (entry: DiscoveryLogEntry) => void;
-
-/** Default logger: one JSON line on stderr per warning or error; info is dropped. */
-export const stderrLogger: DiscoveryLogger = (entry) => {
-  if (entry.level === 'info') return;
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'discovery', ...entry })}\n`);
-};

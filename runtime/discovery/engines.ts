@@ -1,4 +1,4 @@
-import type { Discovery, DiscoveryLogger } from './discovery.js';
+import type { Discovery, Logger } from './discovery.js';
 import type { StaticDiscoveryOptions } from './static/static-discovery.js';
 import type { ConsulDiscoveryOptions } from './consul/consul-discovery.js';
 
@@ -10,8 +10,8 @@ export interface DiscoveryConfig {
   readonly engine: DiscoveryEngineName;
   readonly static?: StaticDiscoveryOptions;
   readonly consul?: ConsulDiscoveryOptions;
-  /** Used by the engine unless its own section names another. Default: warnings as JSON lines on stderr. */
-  readonly logger?: DiscoveryLogger;
+  /** The runtime's structured logger, used unless the engine's section names another. Default: warnings and errors on stderr. */
+  readonly logger?: Logger;
 }
 
 /**

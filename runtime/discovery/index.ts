@@ -1,6 +1,5 @@
 /** The discovery layer's public entry: the interface, the engine factory, and the peer list format. */
-export type { Discovery, DiscoveryLogEntry, DiscoveryLogger, Member } from './discovery.js';
-export { stderrLogger } from './discovery.js';
+export type { Discovery, Logger, Member } from './discovery.js';
 export { createDiscovery, DISCOVERY_ENGINES } from './engines.js';
 export type { DiscoveryConfig, DiscoveryEngineName } from './engines.js';
 export type { StaticDiscoveryOptions, StaticProbeOptions } from './static/static-discovery.js';

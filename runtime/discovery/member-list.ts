@@ -2,7 +2,7 @@
  * What both engines share: member validation, a canonical (sorted, frozen)
  * form, and the deduplicating fan-out to `onChange` listeners.
  */
-import type { DiscoveryLogger, Member } from './discovery.js';
+import type { Logger, Member } from './discovery.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_.:[\]-]{1,128}$/;
 // Consul's own rules for service meta keys, applied to every engine so that
@@ -85,12 +85,10 @@ function byId(a: Member, b: Member): number {
 export class MemberList {
   #current: readonly Member[] = Object.freeze([]);
   readonly #listeners = new Set<(members: readonly Member[]) => void>();
-  readonly #log: DiscoveryLogger;
-  readonly #node: () => string | undefined;
+  readonly #log: Logger;
 
-  constructor(log: DiscoveryLogger, node: () => string | undefined) {
+  constructor(log: Logger) {
     this.#log = log;
-    this.#node = node;
   }
 
   get current(): readonly Member[] {
@@ -109,7 +107,7 @@ export class MemberList {
       try {
         listener(frozen);
       } catch (err) {
-        this.#log({ level: 'error', event: 'discovery.listener_failed', node: this.#node(), error: err instanceof Error ? err.message : String(err) });
+        this.#log.log('error', 'discovery.listener_failed', { error: err instanceof Error ? err.message : String(err) });
       }
     }
     return true;

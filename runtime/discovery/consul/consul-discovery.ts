@@ -22,7 +22,9 @@
  */
 import { EventEmitter } from 'node:events';
 import Consul from 'consul';
-import type { Discovery, Member } from '../discovery.js';
+import type { Discovery, Logger, Member } from '../discovery.js';
+import { warningsToStderr } from '../discovery.js';
+import { TroupeError } from '../../../protocol/errors.js';
 import { MemberList, validateMember } from '../member-list.js';
 import { ReadyGate } from '../ready-gate.js';
 import { sleep } from '../sleep.js';
@@ -55,6 +57,7 @@ export class ConsulDiscovery implements Discovery {
   readonly #o: ConsulSettings;
   readonly #consul: Consul;
   readonly #list: MemberList;
+  readonly #log: Logger;
   /** Ends the watch loop's pauses (close). */
   readonly #abort = new AbortController();
   /** Ends the TTL pass loop's pauses (leave or close). */
@@ -84,7 +87,8 @@ export class ConsulDiscovery implements Discovery {
       secure: u.protocol === 'https:',
       ...(this.#o.token === undefined ? {} : { defaults: { token: this.#o.token } }),
     });
-    this.#list = new MemberList(this.#o.logger, () => this.#self?.id);
+    this.#log = this.#o.logger ?? warningsToStderr(() => this.#self?.id);
+    this.#list = new MemberList(this.#log);
     this.#cancel.setMaxListeners(0);
     this.#watchCtx.setMaxListeners(0);
   }
@@ -99,17 +103,20 @@ export class ConsulDiscovery implements Discovery {
       await this.#register();
     } catch (err) {
       await this.close();
-      throw new Error(`consul discovery: cannot register with the agent at ${this.#o.url.origin} (${message(err)}); is the agent running?`, { cause: err });
+      throw new TroupeError('E_UNAVAILABLE', `consul discovery: cannot register with the agent at ${this.#o.url.origin} (${message(err)}); is the agent running?`, { cause: err });
     }
     this.#watch = this.#watchLoop();
     this.#passer = this.#passLoop();
+    const began = performance.now();
+    this.#log.log('info', 'consul.registering', { agent: this.#o.url.origin, service: this.#o.serviceName, id: me.id });
     const outcome = await this.#ready.wait(this.#o.readyTimeoutMs);
-    if (outcome === 'closed') throw new Error('consul discovery: closed before it started');
+    if (outcome === 'closed') throw new TroupeError('E_UNAVAILABLE', 'consul discovery: closed before it started');
     if (outcome === 'timeout') {
       await this.close();
       const check = this.#o.httpCheck === false ? '' : ` and that the agent can reach http://${hostPort(me.address, me.port)}${this.#o.httpCheck.path}`;
-      throw new Error(`consul discovery: this node did not become passing in Consul within ${this.#o.readyTimeoutMs} ms; check the agent's log${check}`);
+      throw new TroupeError('E_UNAVAILABLE', `consul discovery: this node did not become passing in Consul within ${this.#o.readyTimeoutMs} ms; check the agent's log${check}`);
     }
+    this.#log.log('info', 'consul.started', { members: this.#list.current.length, ms: Math.round(performance.now() - began) });
   }
 
   members(): readonly Member[] {
@@ -147,7 +154,7 @@ export class ConsulDiscovery implements Discovery {
     try {
       await this.#deregister();
     } catch (err) {
-      this.#o.logger({ level: 'warn', event: 'consul.deregister_failed', node: this.#self?.id, error: message(err) });
+      this.#log.log('warn', 'consul.deregister_failed', { error: message(err) });
     }
     this.#closed = true;
     this.#cancel.emit('cancel');
@@ -209,7 +216,7 @@ export class ConsulDiscovery implements Discovery {
         if (lostRegistration(err)) {
           try {
             await this.#register();
-            this.#o.logger({ level: 'warn', event: 'consul.reregistered', node: this.#self?.id, reason: message(err) });
+            this.#log.log('warn', 'consul.reregistered', { reason: message(err) });
             this.#agentUp();
           } catch (again) {
             this.#agentLost(again);
@@ -254,7 +261,7 @@ export class ConsulDiscovery implements Discovery {
           // The agent restarted (or a server failed over): its index is lower than ours. This
           // answer is current, so apply it, and start again from 0 so the next query cannot block blind.
           index = 0n;
-          o.logger({ level: 'info', event: 'consul.index_reset', node: this.#self?.id, from: asked.toString(), to: next.toString() });
+          this.#log.log('info', 'consul.index_reset', { from: asked.toString(), to: next.toString() });
         } else {
           index = next;
           backoff = 100;
@@ -280,7 +287,7 @@ export class ConsulDiscovery implements Discovery {
         const id = String(entry?.Service?.ID);
         if (!this.#malformed.has(id)) {
           this.#malformed.add(id);
-          this.#o.logger({ level: 'warn', event: 'consul.malformed_member', node: this.#self?.id, member: id, reason: parsed });
+          this.#log.log('warn', 'consul.malformed_member', { member: id, reason: parsed });
         }
         continue;
       }
@@ -294,12 +301,12 @@ export class ConsulDiscovery implements Discovery {
   #agentLost(err: unknown): void {
     if (this.#agentDown) return;
     this.#agentDown = true;
-    this.#o.logger({ level: 'warn', event: 'consul.agent_unreachable', node: this.#self?.id, agent: this.#o.url.origin, error: message(err) });
+    this.#log.log('warn', 'consul.agent_unreachable', { agent: this.#o.url.origin, error: message(err) });
   }
 
   #agentUp(): void {
     if (!this.#agentDown) return;
     this.#agentDown = false;
-    this.#o.logger({ level: 'info', event: 'consul.agent_back', node: this.#self?.id, agent: this.#o.url.origin });
+    this.#log.log('info', 'consul.agent_back', { agent: this.#o.url.origin });
   }
 }

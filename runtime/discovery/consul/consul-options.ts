@@ -1,6 +1,5 @@
 /** Options of the consul engine, and their validation. */
-import type { DiscoveryLogger } from '../discovery.js';
-import { stderrLogger } from '../discovery.js';
+import type { Logger } from '../discovery.js';
 import { intOption, objectOption, stringOption } from '../options.js';
 
 export interface ConsulDiscoveryOptions {
@@ -33,7 +32,8 @@ export interface ConsulDiscoveryOptions {
   readonly retryMaxMs?: number;
   /** How long `start()` waits to see this node passing. Default 10000 ms. */
   readonly readyTimeoutMs?: number;
-  readonly logger?: DiscoveryLogger;
+  /** The runtime's structured logger; default: warnings and errors on stderr. */
+  readonly logger?: Logger;
 }
 
 /** Validates once, where the options enter; the result is frozen. */
@@ -67,7 +67,7 @@ export function checkConsulOptions(options: ConsulDiscoveryOptions | undefined) 
     requestTimeoutMs: intOption(o.requestTimeoutMs, 'requestTimeoutMs', 2000, 50, 600_000),
     retryMaxMs: intOption(o.retryMaxMs, 'retryMaxMs', 2000, 100, 600_000),
     readyTimeoutMs: intOption(o.readyTimeoutMs, 'readyTimeoutMs', 10_000, 1, 3_600_000),
-    logger: o.logger ?? stderrLogger,
+    logger: o.logger,
   });
 }
 

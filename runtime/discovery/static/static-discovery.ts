@@ -20,8 +20,9 @@
  * 1000/500/1): removal is seen within one interval plus the probe's answer
  * time, i.e. about 0-1.5 s after the crash.
  */
-import type { Discovery, DiscoveryLogger, Member } from '../discovery.js';
-import { stderrLogger } from '../discovery.js';
+import type { Discovery, Logger, Member } from '../discovery.js';
+import { warningsToStderr } from '../discovery.js';
+import { TroupeError } from '../../../protocol/errors.js';
 import { MemberList, validateMember } from '../member-list.js';
 import { ReadyGate } from '../ready-gate.js';
 import { intOption, objectOption, stringOption } from '../options.js';
@@ -49,7 +50,8 @@ export interface StaticDiscoveryOptions {
   readonly probe?: StaticProbeOptions | false;
   /** How long `start()` waits for self's own probe to pass. Default 10000 ms. */
   readonly readyTimeoutMs?: number;
-  readonly logger?: DiscoveryLogger;
+  /** The runtime's structured logger; default: warnings and errors on stderr. */
+  readonly logger?: Logger;
 }
 
 interface Probe {
@@ -89,7 +91,7 @@ function checkOptions(options: StaticDiscoveryOptions) {
     peers,
     probe,
     readyTimeoutMs: intOption(o.readyTimeoutMs, 'readyTimeoutMs', 10_000, 1, 3_600_000),
-    logger: o.logger ?? stderrLogger,
+    logger: o.logger,
   });
 }
 
@@ -97,6 +99,7 @@ export class StaticDiscovery implements Discovery {
   readonly engine = 'static';
   readonly #options: ReturnType<typeof checkOptions>;
   readonly #list: MemberList;
+  readonly #log: Logger;
   readonly #abort = new AbortController();
   #self: Member | undefined;
   #states: PeerState[] = [];
@@ -108,7 +111,8 @@ export class StaticDiscovery implements Discovery {
 
   constructor(options: StaticDiscoveryOptions) {
     this.#options = checkOptions(options);
-    this.#list = new MemberList(this.#options.logger, () => this.#self?.id);
+    this.#log = this.#options.logger ?? warningsToStderr(() => this.#self?.id);
+    this.#list = new MemberList(this.#log);
   }
 
   async start(self: Member): Promise<void> {
@@ -125,14 +129,16 @@ export class StaticDiscovery implements Discovery {
       this.#publish();
       return;
     }
+    const began = performance.now();
     this.#loop = this.#run(probe);
     const outcome = await this.#ready.wait(this.#options.readyTimeoutMs);
-    if (outcome === 'closed') throw new Error('static discovery: closed before it started');
+    if (outcome === 'closed') throw new TroupeError('E_UNAVAILABLE', 'static discovery: closed before it started');
     if (outcome === 'timeout') {
       await this.close();
       const url = `http://${me.address.includes(':') ? `[${me.address}]` : me.address}:${me.port}${probe.path}`;
-      throw new Error(`static discovery: this node's own health probe (${url}) did not pass within ${this.#options.readyTimeoutMs} ms; is the gateway listening on that address?`);
+      throw new TroupeError('E_UNAVAILABLE', `static discovery: this node's own health probe (${url}) did not pass within ${this.#options.readyTimeoutMs} ms; is the gateway listening on that address?`);
     }
+    this.#log.log('info', 'static.started', { peers: this.#states.length, members: this.#list.current.length, ms: Math.round(performance.now() - began) });
   }
 
   members(): readonly Member[] {
@@ -185,14 +191,14 @@ export class StaticDiscovery implements Discovery {
       state.successes += 1;
       if (!state.up && state.successes >= probe.successesBeforeUp) {
         state.up = true;
-        this.#options.logger({ level: 'info', event: 'static.member_up', node: this.#self?.id, member: state.member.id });
+        this.#log.log('info', 'static.member_up', { member: state.member.id });
       }
     } else {
       state.successes = 0;
       state.failures += 1;
       if (state.up && state.failures >= probe.failuresBeforeDown) {
         state.up = false;
-        this.#options.logger({ level: 'warn', event: 'static.member_down', node: this.#self?.id, member: state.member.id, failures: state.failures });
+        this.#log.log('warn', 'static.member_down', { member: state.member.id, failures: state.failures });
       }
     }
   }
