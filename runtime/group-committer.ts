@@ -5,7 +5,7 @@ import type { Grid, RecordWrite, WriteOutcome } from '../grid/index.js';
  * batch, so grid round trips do not cap throughput. Each caller's promise
  * settles only once the grid has answered for its write.
  *
- * `windowMs` 0 means "what arrived in this event-loop turn", which is the
+ * `windowMs` 0 means "what was submitted in this callback" (a microtask), which is the
  * right default for an in-process grid; a remote grid benefits from a small
  * window (see README, "Tuning").
  */
@@ -32,7 +32,7 @@ export class GroupCommitter {
       if (this.batch.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        if (this.windowMs <= 0) setImmediate(() => this.flush());
+        if (this.windowMs <= 0) queueMicrotask(() => this.flush());
         else setTimeout(() => this.flush(), this.windowMs);
       }
     });

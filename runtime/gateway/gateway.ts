@@ -150,7 +150,8 @@ export class Gateway implements ConnectionOwner {
     this.dirty.push(conn);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    // Answers produced in one callback (a task's results, a commit batch) leave as one frame per connection.
+    queueMicrotask(() => this.flush());
   }
 
   /** Sends every connection's pending answers, one frame each. */

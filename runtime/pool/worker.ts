@@ -21,7 +21,14 @@ import type {
 import { downChannel, tight, upChannel } from './protocol.js';
 
 const settings = Piscina.workerData as WorkerSettings;
-const registry = await ActorRegistry.load(settings.modules);
+// No top-level await: piscina first tries require() on this file, and Node 20's
+// require(esm) refuses modules with top-level await in a way that breaks the import() after it.
+let registry: ActorRegistry | undefined;
+let loadError: unknown;
+const loading = ActorRegistry.load(settings.modules).then(
+  (r) => void (registry = r),
+  (err: unknown) => void (loadError = err),
+);
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
 // Side channel, opened lazily: most tasks never need it.
@@ -122,7 +129,7 @@ function checkSerializable(value: unknown): void {
   }
 }
 
-async function runGroup(group: TaskGroup): Promise<GroupResult> {
+async function runGroup(group: TaskGroup, registry: ActorRegistry): Promise<GroupResult> {
   const [id, typeName, key, data, messages] = group;
   const results: TurnResult[] = [];
   const type = registry.get(typeName);
@@ -191,6 +198,11 @@ function nextMacrotask(): Promise<void> {
 }
 
 export default async function runTask(task: Uint8Array): Promise<unknown> {
+  if (registry === undefined) {
+    await loading;
+    if (registry === undefined) throw loadError;
+  }
+  const actors = registry;
   const groups = packr.unpack(task) as TaskGroup[];
   const done: GroupResult[] = [];
   let answered = false;
@@ -198,7 +210,7 @@ export default async function runTask(task: Uint8Array): Promise<unknown> {
   let allDone!: () => void;
   const finished = new Promise<void>((resolve) => (allDone = resolve));
   for (const group of groups) {
-    runGroupSafely(group).then((result) => {
+    runGroupSafely(group, actors).then((result) => {
       if (answered) channel().postMessage({ k: 'done', result: tight(packr.pack(result)) } satisfies UpMessage);
       else done.push(result);
       if (--remaining === 0) allDone();
@@ -216,9 +228,9 @@ export default async function runTask(task: Uint8Array): Promise<unknown> {
 }
 
 /** A group that fails outside any handler (a throwing constructor, a corrupt record) fails all its turns, changing nothing. */
-async function runGroupSafely(group: TaskGroup): Promise<GroupResult> {
+async function runGroupSafely(group: TaskGroup, registry: ActorRegistry): Promise<GroupResult> {
   try {
-    return await runGroup(group);
+    return await runGroup(group, registry);
   } catch (err) {
     const error = toErrorData(err, 'E_ACTOR_FAILED');
     return [group[0], null, group[4].map((): TurnResult => [0, error]), [], []];

@@ -1,0 +1,30 @@
+import { Actor } from '../../actors/index.js';
+
+function checkAmount(amount: unknown): number {
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
+    throw new Error(`INVALID_AMOUNT: amount must be a positive integer, got ${JSON.stringify(amount)}`);
+  }
+  return amount;
+}
+
+/** A bank account per key. Balances are integers (cents): money is never a float. */
+export class Account extends Actor<{ balance: number }> {
+  static override expose = ['deposit', 'withdraw', 'balance'] as const;
+  state = { balance: 0 };
+
+  deposit(amount: number): number {
+    this.state.balance += checkAmount(amount);
+    return this.state.balance;
+  }
+
+  withdraw(amount: number): number {
+    const a = checkAmount(amount);
+    if (a > this.state.balance) throw new Error(`INSUFFICIENT_FUNDS: balance ${this.state.balance} is less than ${a}`);
+    this.state.balance -= a;
+    return this.state.balance;
+  }
+
+  balance(): number {
+    return this.state.balance;
+  }
+}
