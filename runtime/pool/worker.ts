@@ -174,8 +174,12 @@ async function runGroup(group: TaskGroup, registry: ActorRegistry): Promise<Grou
         idem.push([idemKey, Date.now(), result]);
         idem = pruneIdem(idem, settings.idemMax, settings.idemTtlMs, Date.now());
       }
-      good = encodeRecord({ state: actor.state, idem });
-      changed = true;
+      const next = encodeRecord({ state: actor.state, idem });
+      // Only a real change is written: read-only turns cost the grid nothing.
+      if (good === null || !Buffer.from(next.buffer, next.byteOffset, next.byteLength).equals(good)) {
+        good = next;
+        changed = true;
+      }
       results.push(result);
       for (const t of ctx.tells) tells.push(t);
       for (const e of ctx.events) events.push(e);

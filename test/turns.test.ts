@@ -1,0 +1,154 @@
+/** Turn semantics: ordering, commit before reply, actor-to-actor calls. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EmbeddedGrid } from '../grid/embedded/embedded-grid.js';
+import type { RecordWrite, WriteOutcome } from '../grid/index.js';
+import { decodeRecord } from '../runtime/record.js';
+import type { TroupeNode } from '../runtime/node.js';
+import { startNode } from './fixtures/node.js';
+import { RawClient } from './fixtures/raw-client.js';
+
+/** An embedded grid whose commits wait until the test opens the gate. */
+class GatedGrid extends EmbeddedGrid {
+  private gate: Promise<void> | null = null;
+  private open: (() => void) | null = null;
+  commits = 0;
+
+  hold(): void {
+    this.gate = new Promise((r) => (this.open = r));
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = null;
+  }
+
+  override async commit(writes: readonly RecordWrite[]): Promise<WriteOutcome[]> {
+    if (this.gate !== null) await this.gate;
+    this.commits++;
+    return super.commit(writes);
+  }
+}
+
+describe('turns', () => {
+  let node: TroupeNode;
+  let grid: GatedGrid;
+  let client: RawClient;
+
+  before(async () => {
+    grid = new GatedGrid();
+    await grid.start();
+    node = await startNode([], { grid });
+    client = await RawClient.connect(node.port);
+  });
+  after(async () => {
+    client.close();
+    await node.stop();
+    await grid.close();
+  });
+
+  test('turns of one actor run in arrival order under load, across batches and connections', async () => {
+    const senders = await Promise.all([RawClient.connect(node.port), RawClient.connect(node.port), RawClient.connect(node.port)]);
+    try {
+      const perSender = 600;
+      const waits: Promise<unknown>[] = [];
+      // Frames of uneven sizes, interleaved across three connections.
+      const sent = senders.map(() => 0);
+      for (let round = 0; sent.some((n) => n < perSender); round++) {
+        for (let s = 0; s < senders.length; s++) {
+          const size = 1 + ((round * 7 + s * 11) % 37);
+          const frame = [];
+          for (let j = 0; j < size && sent[s]! < perSender; j++) {
+            const id = `${s}:${sent[s]!++}`;
+            frame.push({ op: 'call', id, actor: 'Log', key: 'order', method: 'append', args: [id] });
+            waits.push(senders[s]!.reply(id, 20_000));
+          }
+          if (frame.length > 0) senders[s]!.sendBinary(frame);
+        }
+        // Let some frames land between rounds so batches form at different sizes.
+        if (round % 5 === 0) await new Promise((r) => setImmediate(r));
+      }
+      const answers = (await Promise.all(waits)) as { value: number }[];
+      assert.ok(answers.every((a) => typeof a.value === 'number'));
+      // Each turn saw all earlier ones: the returned lengths are exactly 1..N.
+      assert.deepEqual(answers.map((a) => a.value).sort((a, b) => a - b), Array.from({ length: answers.length }, (_, i) => i + 1));
+      const items = (await client.call('Log', 'order', 'items')).value as string[];
+      assert.equal(items.length, answers.length);
+      for (let s = 0; s < senders.length; s++) {
+        const mine = items.filter((x) => x.startsWith(`${s}:`)).map((x) => Number(x.split(':')[1]));
+        assert.deepEqual(mine, [...mine].sort((a, b) => a - b), `sender ${s}'s calls ran out of order`);
+      }
+    } finally {
+      for (const s of senders) s.close();
+    }
+  });
+
+  test('no reply leaves before its state is committed to the grid', async () => {
+    await client.call('Counter', 'gated', 'add', [1]);
+    grid.hold();
+    const before = grid.commits;
+    client.sendBinary({ op: 'call', id: 'held', actor: 'Counter', key: 'gated', method: 'add', args: [2] });
+    await assert.rejects(client.reply('held', 300), /no matching message/);
+    assert.equal(grid.commits, before);
+    grid.release();
+    const r = await client.reply('held');
+    assert.equal(r.value, 3);
+    const [rec] = grid.readRecordsNow([{ type: 'Counter', key: 'gated' }]);
+    assert.deepEqual(decodeRecord(rec!.data).state, { total: 3 });
+  });
+
+  test('a read-only turn writes nothing to the grid', async () => {
+    await client.call('Counter', 'ro', 'add', [1]);
+    const [before] = grid.readRecordsNow([{ type: 'Counter', key: 'ro' }]);
+    await client.call('Counter', 'ro', 'get');
+    const [after] = grid.readRecordsNow([{ type: 'Counter', key: 'ro' }]);
+    assert.equal(after!.version, before!.version);
+  });
+
+  test('a write by someone else is never overwritten: the turn re-runs on the newer state', async () => {
+    await client.call('Counter', 'stale', 'add', [1]);
+    // Another writer (another node with a newer view) moves the record on behind this node's back.
+    const [rec] = grid.readRecordsNow([{ type: 'Counter', key: 'stale' }]);
+    const { encodeRecord } = await import('../runtime/record.js');
+    const out = grid.commitNow([{ type: 'Counter', key: 'stale', expectedVersion: rec!.version, data: encodeRecord({ state: { total: 100 }, idem: [] }) }]);
+    assert.equal(out[0]!.ok, true);
+    const r = await client.call('Counter', 'stale', 'add', [1]);
+    assert.equal(r.value, 101);
+  });
+
+  test('an actor calls another and awaits its answer', async () => {
+    const r = await client.call('Relay', 'r1', 'forward', ['relayed', 'hello']);
+    assert.equal(r.value, 1);
+    assert.deepEqual((await client.call('Log', 'relayed', 'items')).value, ['hello']);
+  });
+
+  test('a tell from a turn is delivered after that turn commits', async () => {
+    const r = await client.call('Relay', 'r2', 'tellLog', ['told', 'x']);
+    assert.equal(r.value, 'sent');
+    let items: unknown[] = [];
+    for (let i = 0; i < 100 && items.length === 0; i++) {
+      items = (await client.call('Log', 'told', 'items')).value as unknown[];
+      if (items.length === 0) await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.deepEqual(items, ['x']);
+  });
+
+  test('a call cycle between actors ends in E_TIMEOUT instead of hanging', async () => {
+    const started = Date.now();
+    const r = await client.call('Relay', 'cycle-a', 'ping', ['cycle-b', 300], { timeout: 3000 });
+    assert.equal(r.op, 'error');
+    assert.equal(r.code, 'E_TIMEOUT');
+    assert.ok(Date.now() - started < 3000);
+    // Both actors are free again afterwards.
+    assert.equal((await client.call('Relay', 'cycle-a', 'forward', ['after-cycle', 1])).value, 1);
+  });
+
+  test('a slow async handler does not hold up other actors in the same pool', async () => {
+    client.sendBinary({ op: 'call', id: 'slow-1', actor: 'Log', key: 'slow-iso', method: 'slowAppend', args: ['s', 500] });
+    const started = Date.now();
+    const r = await client.call('Counter', 'fast-iso', 'add', [1]);
+    assert.equal(r.value, 1);
+    assert.ok(Date.now() - started < 400, `fast actor waited ${Date.now() - started} ms behind a slow one`);
+    await client.reply('slow-1');
+  });
+});
