@@ -19,6 +19,13 @@
  * - A restarted dev agent has forgotten our service: the TTL pass then fails
  *   with 'does not have associated TTL' (HTTP 500) or 404, and we register again.
  * - TTL checks start critical: we pass once right after registering.
+ *
+ * Measured with the defaults on Consul 1.8.7, one dev agent, 2 cores
+ * (`TROUPE_DISCOVERY_RUNS=12 node --test dist/test/discovery-consul.test.js`):
+ * a SIGKILLed member leaves every watcher's list after 37-996 ms (median 634:
+ * the HTTP check); a frozen one (SIGSTOP) after ~1.5 s (HTTP timeout); with the
+ * HTTP check off, after 1.6-1.9 s (TTL); a clean leave after 5-25 ms; after an
+ * agent restart the full list is back 1.0-2.1 s after the restart began.
  */
 import { EventEmitter } from 'node:events';
 import Consul from 'consul';
