@@ -40,12 +40,15 @@ export interface Discovery {
 
   /**
    * Registers `self` and starts watching. Resolves once the first member list
-   * is known and includes `self` (that is, once `self` is healthy); rejects
-   * when that does not happen within the engine's ready timeout. Call once.
+   * is known and includes `self` (that is, once `self` is healthy, so call it
+   * after the gateway answers `/health/ready` with 200). Rejects with code
+   * E_UNAVAILABLE when the agent is unreachable, when self is not healthy
+   * within the engine's ready timeout, or when `close()` is called first; a
+   * TypeError names a bad field of `self`. Call once per instance.
    */
   start(self: Member): Promise<void>;
 
-  /** Current live members (health passing), sorted by id, including self while healthy and not left. */
+  /** Current live members (health passing), sorted by id (string order), including self while healthy and not left. */
   members(): readonly Member[];
 
   /**
@@ -63,7 +66,11 @@ export interface Discovery {
    */
   leave(): Promise<void>;
 
-  /** Leaves if still registered, stops every timer, watch and socket, and drops the listeners. Idempotent; never rejects. */
+  /**
+   * Silences the listeners and empties `members()` at once, then leaves if
+   * still registered and stops every timer, watch and socket. Idempotent
+   * (concurrent calls share one close); never rejects.
+   */
   close(): Promise<void>;
 }
 
