@@ -49,7 +49,7 @@ export class TurnPool {
       idemTtlMs: options.idemTtlMs,
     };
     this.pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
+      filename: new URL('./worker-entry.cjs', import.meta.url).href,
       workerData,
       minThreads: options.minThreads,
       maxThreads: options.maxThreads,
