@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerTypeScriptIfNeeded } from './loader/typescript.js';
 import { actorTypeName, exposedMethods, isActorClass, type ActorClass } from '../actors/index.js';
 
 export interface ActorType {
@@ -17,6 +18,7 @@ export class ActorRegistry {
   private readonly types = new Map<string, ActorType>();
 
   static async load(modules: readonly string[]): Promise<ActorRegistry> {
+    await registerTypeScriptIfNeeded(modules);
     const registry = new ActorRegistry();
     for (const path of modules) {
       const url = path.startsWith('file:') ? path : pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;

@@ -3,7 +3,6 @@
  * and the gateway, and owns their start and stop order. A node is a plain
  * object: tests start several in one process.
  */
-import { createRequire } from 'node:module';
 import { createGrid, type Grid, type GridLockHandle } from '../grid/index.js';
 import { TroupeError } from '../protocol/errors.js';
 import { ActorRegistry } from './actor-registry.js';
@@ -35,10 +34,6 @@ class PromiseSink implements ReplySink {
     if (result[0] === 1) this.resolve(result[1]);
     else this.reject(TroupeError.fromData(result[1]));
   }
-}
-
-function needsTypeScriptLoader(modules: readonly string[]): boolean {
-  return modules.some((m) => /\.(ts|mts|cts)$/.test(m));
 }
 
 export class TroupeNode {
@@ -75,14 +70,6 @@ export class TroupeNode {
     const c = this.config;
     this.state = 'starting';
     if (c.actors.length === 0) throw new Error('no actor modules given: pass --actors path/to/actors.js (or TROUPE_ACTORS)');
-    let execArgv: string[] | undefined;
-    if (needsTypeScriptLoader(c.actors)) {
-      // TypeScript actor modules: load them through tsx, here and in every worker.
-      const require = createRequire(import.meta.url);
-      const { register } = (await import('tsx/esm/api')) as { register: () => unknown };
-      register();
-      execArgv = [...process.execArgv, '--import', new URL(`file://${require.resolve('tsx/esm')}`).href];
-    }
     const registry = await ActorRegistry.load(c.actors);
     this.log.log('info', 'actors_loaded', { types: registry.names() });
     this.grid = this.options.grid ?? (await createGrid(c.grid));
@@ -105,7 +92,6 @@ export class TroupeNode {
         callTimeoutMs: c.callTimeoutMs,
         idemMax: c.idemMax,
         idemTtlMs: c.idemTtlMs,
-        ...(execArgv === undefined ? {} : { execArgv }),
       },
       {
         call: (msg) => this.workerCall(msg),

@@ -19,8 +19,6 @@ export interface TurnPoolOptions {
   readonly callTimeoutMs: number;
   readonly idemMax: number;
   readonly idemTtlMs: number;
-  /** Extra Node flags for the workers (e.g. a TypeScript loader). */
-  readonly execArgv?: readonly string[];
 }
 
 /** What the pool needs from the node to serve its workers' requests. */
@@ -59,7 +57,6 @@ export class TurnPool {
       // Two tasks per worker hide the hand-off gap; more only deepens the queue.
       concurrentTasksPerWorker: 2,
       idleTimeout: 30_000,
-      ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
     });
     this.up = new BroadcastChannel(upChannel(channel));
     this.down = new BroadcastChannel(downChannel(channel));

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# npm test: everything the tests need, on a fresh machine, then the tests.
+#   - builds TypeScript into dist/
+#   - fetches the Hazelcast member jar (Maven Central) and the Consul agent
+#     binary (Debian) into ~/.cache/troupe, once; later runs reuse the cache
+#   - runs every dist/test/*.test.js with node's test runner; the tests start
+#     and stop their own Hazelcast members and Consul agents on free loopback ports
+# Pass file names to run only those: npm test -- dist/test/turns.test.js
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "[test] $*" >&2; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm install --no-audit --no-fund >&2
+fi
+
+log "building"
+rm -rf dist
+npx tsc -p .
+
+log "fetching the Hazelcast member jar (cached)"
+TROUPE_HAZELCAST_JAR=$(bash scripts/fetch-hazelcast.sh)
+export TROUPE_HAZELCAST_JAR
+log "fetching the Consul agent (cached)"
+TROUPE_CONSUL_BIN=$(bash scripts/fetch-consul.sh)
+export TROUPE_CONSUL_BIN
+
+if [ "$#" -gt 0 ]; then
+  files=("$@")
+else
+  files=(dist/test/*.test.js)
+fi
+log "running ${#files[@]} test files"
+# Two files at a time on a 2-core machine: the JVM and agent fixtures are heavy.
+exec node --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"
