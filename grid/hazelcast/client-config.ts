@@ -15,7 +15,7 @@ export function clientConfig(o: ResolvedOptions, onState: (state: LifecycleState
     lifecycleListeners: [onState],
     network: {
       clusterMembers: [...o.members],
-      // Per TCP connect attempt; the overall start-up wait is enforced by HazelcastGrid.start().
+      // Per TCP connect attempt; clusterConnectTimeoutMillis bounds the whole wait.
       connectionTimeout: Math.min(o.connectTimeoutMs, 5_000),
       smartRouting: o.smartRouting,
       // Retry writes whose connection died before the reply, on the partition's
@@ -25,15 +25,18 @@ export function clientConfig(o: ResolvedOptions, onState: (state: LifecycleState
       redoOperation: true,
     },
     connectionStrategy: {
-      // start() waits for the first connection itself (bounded by
-      // connectTimeoutMs); the client must not block or give up on its own.
-      asyncStart: true,
+      // Synchronous start: newHazelcastClient resolves once connected to every
+      // member (an asyncStart client never connects to the others, see
+      // client-supervisor.ts), or rejects after connectTimeoutMs.
+      asyncStart: false,
       // While disconnected, operations fail at once with ClientOfflineError
-      // (turned into E_UNAVAILABLE) and the client keeps reconnecting in the
+      // (turned into E_UNAVAILABLE) and the client reconnects in the
       // background, so the node keeps running and resumes when the grid returns.
       reconnectMode: ReconnectMode.ASYNC,
       connectionRetry: {
-        clusterConnectTimeoutMillis: -1, // never shut the client down for being offline
+        // Bounds the first connection and each reconnection; a client that
+        // gives up shuts down and ClientSupervisor opens a new one.
+        clusterConnectTimeoutMillis: o.connectTimeoutMs,
         initialBackoffMillis: 100,
         maxBackoffMillis: o.reconnectBackoffMaxMs,
         multiplier: 2,

@@ -1,8 +1,8 @@
-import { Client, type IMap, LifecycleState } from 'hazelcast-client';
+import type { IMap } from 'hazelcast-client';
 import { pack, unpack } from 'msgpackr';
 import { Errors } from '../../protocol/errors.js';
 import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../grid.js';
-import { clientConfig } from './client-config.js';
+import { ClientSupervisor } from './client-supervisor.js';
 import { Counters } from './counters.js';
 import { toGridError } from './hazelcast-errors.js';
 import { LastSeen } from './last-seen.js';
@@ -32,9 +32,7 @@ export class HazelcastGrid implements Grid {
   readonly engine = 'hazelcast';
   private readonly options: ResolvedOptions;
   private phase: Phase = 'new';
-  private client: Client | undefined;
-  /** Kept in step with the client's lifecycle events, so health() needs no I/O. */
-  private connected = false;
+  private readonly supervisor: ClientSupervisor;
   private readonly maps = new Map<string, IMap<string, Buffer>>();
   private readonly seen: LastSeen;
   private readonly records: RecordStore;
@@ -43,6 +41,8 @@ export class HazelcastGrid implements Grid {
 
   constructor(options: HazelcastGridOptions) {
     this.options = resolveOptions(options);
+    // A replacement client has its own proxies; cached byte copies stay valid hints.
+    this.supervisor = new ClientSupervisor(this.options, () => this.maps.clear());
     this.seen = new LastSeen(this.options.lastSeenCapacity);
     const mapOf = (name: string) => this.mapOf(name);
     this.records = new RecordStore(mapOf, this.seen);
@@ -51,43 +51,31 @@ export class HazelcastGrid implements Grid {
   }
 
   /**
-   * Connects and waits until the client knows the partition table, at most
-   * `connectTimeoutMs`; then fails with E_UNAVAILABLE and leaves nothing running.
+   * Connects to every member; fails with E_UNAVAILABLE when none answers
+   * within `connectTimeoutMs`, leaving nothing running.
    */
   async start(): Promise<void> {
     if (this.phase === 'open' || this.phase === 'starting') return;
     this.phase = 'starting';
-    const o = this.options;
-    const client = await Client.newHazelcastClient(clientConfig(o, (state) => this.onState(state)));
-    this.client = client;
-    const deadline = Date.now() + o.connectTimeoutMs;
-    // Bounded by connectTimeoutMs; lifecycle events flip `connected`, the partition table follows within milliseconds.
-    while (!(this.connected && client.getPartitionService().getPartitionCount() > 0)) {
-      if (Date.now() >= deadline || this.phase !== 'starting') {
-        this.phase = 'closed';
-        this.client = undefined;
-        await client.shutdown().catch(() => {});
-        throw Errors.unavailable(`the Hazelcast grid (no member of cluster '${o.clusterName}' at ${o.members.join(', ')} answered within ${o.connectTimeoutMs} ms)`);
-      }
-      await new Promise((r) => setTimeout(r, 10));
+    try {
+      await this.supervisor.start();
+    } catch (err) {
+      this.phase = 'closed';
+      await this.supervisor.close();
+      throw err;
     }
     this.phase = 'open';
   }
 
   /** Disconnects. The member frees this client's locks; in-flight operations fail with E_UNAVAILABLE. Idempotent. */
   async close(): Promise<void> {
-    if (this.phase === 'closed' || this.phase === 'new') {
-      this.phase = 'closed';
-      return;
-    }
+    const wasOpen = this.phase === 'open' || this.phase === 'starting';
     this.phase = 'closed';
-    this.connected = false;
-    const client = this.client;
-    this.client = undefined;
+    if (!wasOpen) return;
     this.maps.clear();
     this.seen.clear();
     this.counters.clear();
-    await client?.shutdown();
+    await this.supervisor.close();
   }
 
   health(): GridHealth {
@@ -99,9 +87,11 @@ export class HazelcastGrid implements Grid {
         return { ready: false, detail: `connecting to cluster '${name}'` };
       case 'closed':
         return { ready: false, detail: 'closed' };
-      case 'open':
-        if (!this.connected) return { ready: false, detail: `disconnected from cluster '${name}'; reconnecting` };
-        return { ready: true, detail: `connected to cluster '${name}' (${this.client?.getCluster().getMembers().length ?? 0} members)` };
+      case 'open': {
+        const client = this.supervisor.current;
+        if (!this.supervisor.connected || client === undefined) return { ready: false, detail: `disconnected from cluster '${name}'; reconnecting` };
+        return { ready: true, detail: `connected to cluster '${name}' (${client.getCluster().getMembers().length} members)` };
+      }
     }
   }
 
@@ -137,29 +127,24 @@ export class HazelcastGrid implements Grid {
   lock(name: string, timeoutMs: number): Promise<GridLockHandle> {
     return this.guard(async () => {
       const handle = await this.locks.lock(name, timeoutMs);
-      return { release: () => this.guard(() => handle.release(), true) };
+      // Not guarded: a release must reach Locks even while offline, so it can keep the lock's local queue consistent.
+      return {
+        release: () =>
+          handle.release().catch((err: unknown) => {
+            throw toGridError(err, this.options.clusterName);
+          }),
+      };
     });
   }
 
-  private onState(state: LifecycleState): void {
-    if (state === LifecycleState.CONNECTED) this.connected = true;
-    else if (state === LifecycleState.DISCONNECTED || state === LifecycleState.SHUTTING_DOWN || state === LifecycleState.SHUTDOWN) this.connected = false;
-  }
-
   /**
-   * Every public operation runs through here: refuse at once when closed or
-   * offline (no call into the client, so nothing can hang), and turn client
-   * failures into E_UNAVAILABLE. `afterClose` lets a lock release run during
-   * shutdown, where it is a harmless no-op failure.
+   * Every operation runs through here: refuse at once when closed or offline
+   * (no call into the client, so nothing can hang), and turn client failures
+   * into E_UNAVAILABLE.
    */
-  private async guard<T>(op: () => Promise<T>, afterClose = false): Promise<T> {
-    if (this.phase !== 'open' && !(afterClose && this.phase === 'closed')) {
-      throw Errors.unavailable(`the Hazelcast grid (${this.phase === 'closed' ? 'closed' : 'not started'})`);
-    }
-    if (!this.connected) {
-      if (afterClose && this.phase === 'closed') return undefined as T;
-      throw Errors.unavailable(`the Hazelcast grid (disconnected from cluster '${this.options.clusterName}')`);
-    }
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    if (this.phase !== 'open') throw Errors.unavailable(`the Hazelcast grid (${this.phase === 'closed' ? 'closed' : 'not started'})`);
+    if (!this.supervisor.connected) throw Errors.unavailable(`the Hazelcast grid (disconnected from cluster '${this.options.clusterName}')`);
     try {
       return await op();
     } catch (err) {
@@ -170,10 +155,10 @@ export class HazelcastGrid implements Grid {
   private mapOf(name: string): IMap<string, Buffer> | Promise<IMap<string, Buffer>> {
     const cached = this.maps.get(name);
     if (cached !== undefined) return cached;
-    const client = this.client;
+    const client = this.supervisor.current;
     if (client === undefined) throw Errors.unavailable('the Hazelcast grid (closed)');
     return client.getMap<string, Buffer>(name).then((m) => {
-      if (this.client === client) this.maps.set(name, m);
+      if (this.supervisor.current === client) this.maps.set(name, m);
       return m;
     });
   }

@@ -1,4 +1,4 @@
-import type { IMap } from 'hazelcast-client';
+import { ClientNotActiveError, type IMap, IllegalMonitorStateError } from 'hazelcast-client';
 import { Errors } from '../../protocol/errors.js';
 import type { GridLockHandle } from '../grid.js';
 
@@ -15,6 +15,9 @@ import type { GridLockHandle } from '../grid.js';
  * reentrant among them. A local FIFO queue per name therefore lets only one
  * local caller at a time ask the member; the timeout covers both waits.
  */
+const UNLOCK_RETRIES = 120;
+const UNLOCK_RETRY_MS = 1_000;
+
 export class Locks {
   private readonly holders = new Map<string, (() => void)[]>();
 
@@ -40,11 +43,39 @@ export class Locks {
         released = true;
         try {
           await map.unlock(name);
-        } finally {
-          this.releaseLocal(name);
+        } catch (err) {
+          this.settleLater(map, name);
+          throw err;
         }
+        this.releaseLocal(name);
       },
     };
+  }
+
+  /**
+   * An unlock that failed (grid unreachable) may or may not have reached the
+   * member. Passing the local queue on now could be wrong both ways: the next
+   * local taker would re-enter our still-held lock (one owner, see above), and
+   * a later unlock would free its fresh lock. So the queue stays closed until
+   * the outcome is known: an unlock that succeeds, the member saying we no
+   * longer own it (it dropped this client's session), or the client itself
+   * shut down (the member will drop the session). Bounded: after ~2 minutes
+   * of failures the queue is opened anyway.
+   */
+  private settleLater(map: IMap<string, Buffer>, name: string): void {
+    const retry = async (attempt: number): Promise<void> => {
+      try {
+        await map.unlock(name);
+      } catch (err) {
+        const settled = err instanceof IllegalMonitorStateError || err instanceof ClientNotActiveError || attempt >= UNLOCK_RETRIES;
+        if (!settled) {
+          setTimeout(() => void retry(attempt + 1), UNLOCK_RETRY_MS).unref();
+          return;
+        }
+      }
+      this.releaseLocal(name);
+    };
+    setTimeout(() => void retry(1), UNLOCK_RETRY_MS).unref();
   }
 
   private takeLocal(name: string, timeoutMs: number): Promise<void> {
