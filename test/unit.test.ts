@@ -1,0 +1,124 @@
+/** Small pieces with sharp edges: configuration, shard hashing, the expose rules, deadlines, records. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Actor, exposedMethods } from '../actors/index.js';
+import { ConfigError, loadConfig } from '../runtime/config.js';
+import { DeadlineWheel } from '../runtime/deadline-wheel.js';
+import { shardOf, SHARD_COUNT } from '../runtime/placement/shards.js';
+import { decodeRecord, encodeRecord, pruneIdem, type IdemEntry } from '../runtime/record.js';
+import { isNativeUws } from '../runtime/gateway/native-uws.js';
+
+describe('configuration', () => {
+  test('defaults are complete and frozen', () => {
+    const c = loadConfig([], {});
+    assert.equal(c.port, 7070);
+    assert.equal(c.grid.engine, 'embedded');
+    assert.equal(c.maxFrame, 16 * 1024 * 1024);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  test('flags win over environment variables', () => {
+    const c = loadConfig(['--port', '8001', '--max-frame=2048'], { TROUPE_PORT: '8002', TROUPE_MAX_FRAME: '4096', TROUPE_GRID: 'hazelcast' });
+    assert.equal(c.port, 8001);
+    assert.equal(c.maxFrame, 2048);
+    assert.equal(c.grid.engine, 'hazelcast');
+  });
+
+  for (const [argv, env, pattern] of [
+    [['--port', 'abc'], {}, /--port must be an integer/],
+    [['--threads', '0'], {}, /--threads must be an integer between 1/],
+    [[], { TROUPE_GRID: 'redis' }, /TROUPE_GRID must be one of embedded, hazelcast/],
+    [['--bogus', '1'], {}, /unknown option --bogus/],
+    [['--port'], {}, /--port needs a value/],
+    [['start'], {}, /unexpected argument 'start'/],
+  ] as const) {
+    test(`a bad value stops with one clear line: ${[...argv, ...Object.entries(env).flat()].join(' ')}`, () => {
+      assert.throws(() => loadConfig([...argv], { ...env }), (e: Error) => e instanceof ConfigError && pattern.test(e.message));
+    });
+  }
+});
+
+describe('shards', () => {
+  test('an identity always hashes to the same shard, within range', () => {
+    assert.equal(shardOf('Counter', 'c1'), shardOf('Counter', 'c1'));
+    for (let i = 0; i < 1000; i++) {
+      const s = shardOf('T', `k${i}`);
+      assert.ok(Number.isInteger(s) && s >= 0 && s < SHARD_COUNT);
+    }
+  });
+
+  test('type and key are separated: ("ab","c") and ("a","bc") differ', () => {
+    assert.notEqual(shardOf('ab', 'c'), shardOf('a', 'bc'));
+  });
+
+  test('keys spread over the shards', () => {
+    const counts = new Array(SHARD_COUNT).fill(0);
+    for (let i = 0; i < 27_100; i++) counts[shardOf('Account', `acct-${i}`)]++;
+    assert.ok(Math.max(...counts) < 200 && Math.min(...counts) > 40, `uneven: ${Math.min(...counts)}..${Math.max(...counts)}`);
+  });
+});
+
+describe('expose rules', () => {
+  test('exposed methods are found, inherited ones too', () => {
+    class Base extends Actor<{ n: number }> {
+      static override expose: readonly string[] = ['a'];
+      state = { n: 0 };
+      a() { return 1; }
+    }
+    class Derived extends Base {
+      static override expose = ['a', 'b'] as const;
+      b() { return 2; }
+    }
+    assert.deepEqual([...exposedMethods(Derived)], ['a', 'b']);
+  });
+
+  for (const name of ['constructor', '__proto__', 'toString', '_private', 'publish', 'ref', 'state', 'missing']) {
+    test(`'${name}' cannot be exposed`, () => {
+      class Bad extends Actor<unknown> {
+        static override expose = [name];
+        _private() { return 1; }
+      }
+      assert.throws(() => exposedMethods(Bad), TypeError);
+    });
+  }
+});
+
+describe('deadline wheel', () => {
+  test('expires entries once, never before their deadline, and never removed ones', async () => {
+    const wheel = new DeadlineWheel<{ wheelSlot: number; expire(): void; firedAt: number[] }>(10);
+    const mk = () => ({ wheelSlot: 0, firedAt: [] as number[], expire() { this.firedAt.push(Date.now()); } });
+    const a = mk();
+    const b = mk();
+    const deadline = Date.now() + 30;
+    wheel.add(a, deadline);
+    wheel.add(b, deadline);
+    wheel.remove(b);
+    for (let i = 0; i < 200 && a.firedAt.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(a.firedAt.length, 1);
+    assert.ok(a.firedAt[0]! >= deadline, `fired ${deadline - a.firedAt[0]!} ms early`);
+    assert.equal(b.firedAt.length, 0);
+    assert.equal(wheel.size, 0);
+    wheel.close();
+  });
+});
+
+describe('actor records', () => {
+  test('state and idempotency entries round-trip together', () => {
+    const idem: IdemEntry[] = [['k1', 1000, [1, 5]]];
+    const data = encodeRecord({ state: { total: 5, tags: new Set(['a']) }, idem });
+    const back = decodeRecord(data);
+    assert.deepEqual(back.state, { total: 5, tags: new Set(['a']) });
+    assert.deepEqual(back.idem, idem);
+  });
+
+  test('idempotency entries are bounded by age, then by count', () => {
+    const entries: IdemEntry[] = Array.from({ length: 10 }, (_, i) => [`k${i}`, i * 100, [1, i]]);
+    assert.deepEqual(pruneIdem(entries, 100, 450, 1000).map((e) => e[0]), ['k6', 'k7', 'k8', 'k9']);
+    assert.deepEqual(pruneIdem(entries, 3, 10_000, 1000).map((e) => e[0]), ['k7', 'k8', 'k9']);
+  });
+});
+
+test('the native uWebSockets.js binary is in use, not its ws fallback', () => {
+  assert.equal(isNativeUws(), true);
+});
