@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     `One load process per row; servers in their own processes; all on 127.0.0.1. ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}), commit ${commit ?? 'unknown'}`,
     '',
     formatRows(rows),
-    'CPU: percent of one core over the measured window; "other" is every process outside the row.',
+    'CPU: percent of one core over the measured window; "other" is every process outside the row (interrupt time, mostly the row\'s own loopback traffic, is left out; see "irq" in the JSON).',
     ...busyWarning(rows),
     '',
     formatRatios(ratioList),

@@ -12,8 +12,10 @@ const TICKS_PER_SECOND = 100;
 
 interface Snapshot {
   readonly at: number;
-  /** Busy CPU seconds of the whole machine (all cores). */
+  /** Busy CPU seconds of the whole machine (all cores), interrupts excluded. */
   readonly machine: number;
+  /** CPU seconds in interrupt and softirq context, where loopback traffic is processed. */
+  readonly irq: number;
   readonly self: number;
   /** CPU seconds per watched PID; threads included. */
   readonly servers: number;
@@ -23,16 +25,20 @@ export interface CpuShare {
   /** Each in percent of one core over the window. */
   readonly client: number;
   readonly servers: number;
+  /** Busy time outside the row's processes, interrupts excluded. */
   readonly other: number;
+  /**
+   * Interrupt and softirq time. It is mostly the row's own loopback traffic
+   * (the kernel charges it to no process), so it is kept out of `other`.
+   */
+  readonly irq: number;
 }
 
-function machineBusy(): number {
+function machineBusy(): { busy: number; irq: number } {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
-  const n = fields.map(Number);
-  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait;
-  // guest time is already counted in user.
-  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - n[3] - n[4]) / TICKS_PER_SECOND;
+  // user nice system idle iowait irq softirq steal; guest time is already in user.
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return { busy: (user + nice + system + steal) / TICKS_PER_SECOND, irq: (irq + softirq) / TICKS_PER_SECOND };
 }
 
 function processCpu(pid: number): number {
@@ -49,9 +55,11 @@ function processCpu(pid: number): number {
 function snapshot(pids: readonly number[]): Snapshot | null {
   try {
     const u = process.cpuUsage();
+    const m = machineBusy();
     return {
       at: performance.now(),
-      machine: machineBusy(),
+      machine: m.busy,
+      irq: m.irq,
       self: (u.user + u.system) / 1e6,
       servers: pids.reduce((sum, pid) => sum + processCpu(pid), 0),
     };
@@ -66,7 +74,7 @@ export function share(a: Snapshot | null, b: Snapshot | null): CpuShare | null {
   const pct = (cpuSeconds: number): number => Math.max(0, Math.round((cpuSeconds / seconds) * 100));
   const client = b.self - a.self;
   const servers = b.servers - a.servers;
-  return { client: pct(client), servers: pct(servers), other: pct(b.machine - a.machine - client - servers) };
+  return { client: pct(client), servers: pct(servers), other: pct(b.machine - a.machine - client - servers), irq: pct(b.irq - a.irq) };
 }
 
 /** Samples at the start and end of the window [startMs, startMs + lengthMs) from now. */
