@@ -267,9 +267,11 @@ describe('HazelcastGrid when its only member goes down and comes back', () => {
 
   before(async () => {
     hz = await startHazelcast({ members: 1 });
-    // A long invocation timeout: failing fast must not depend on it.
-    grid = new HazelcastGrid(hz.gridOptions({ invocationTimeoutMs: 30_000, reconnectBackoffMaxMs: 500 }));
-    other = new HazelcastGrid(hz.gridOptions({ invocationTimeoutMs: 30_000, reconnectBackoffMaxMs: 500 }));
+    // A long invocation timeout: failing fast must not depend on it. `grid`
+    // gives up reconnecting after 1 s, shorter than the member's restart, so
+    // it recovers through a replacement client; `other` reconnects in place.
+    grid = new HazelcastGrid(hz.gridOptions({ invocationTimeoutMs: 30_000, connectTimeoutMs: 1_000, reconnectBackoffMaxMs: 300 }));
+    other = new HazelcastGrid(hz.gridOptions({ invocationTimeoutMs: 30_000, connectTimeoutMs: 20_000, reconnectBackoffMaxMs: 300 }));
     await Promise.all([grid.start(), other.start()]);
   });
 
@@ -299,8 +301,12 @@ describe('HazelcastGrid when its only member goes down and comes back', () => {
     await failsFast(grid.counter('c').addAndGet(1), 'E_UNAVAILABLE', 200, 'counter.addAndGet');
     await failsFast(grid.lock('l', 5_000), 'E_UNAVAILABLE', 200, 'lock');
 
+    // Longer than grid's 1 s reconnect window: its client shuts down and is replaced.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await failsFast(grid.readRecords([{ type, key: 'before' }]), 'E_UNAVAILABLE', 200, 'readRecords while the client is replaced');
     await hz.restart(0);
-    await until(() => grid.health().ready, 30_000, 'the grid to reconnect');
+    await until(() => grid.health().ready && other.health().ready, 30_000, 'both grids to reconnect');
+    assert.deepEqual(await other.commit([{ type, key: 'other', expectedVersion: 0, data: bytes('z') }]), [{ ok: true, version: 1 }]);
     // The restarted member is a new, empty cluster: start again from version 0.
     assert.deepEqual(await grid.commit([{ type, key: 'after', expectedVersion: 0, data: bytes('y') }]), [{ ok: true, version: 1 }]);
     const [rec] = await grid.readRecords([{ type, key: 'after' }]);

@@ -1,4 +1,5 @@
 import { type ClientConfig, EvictionPolicy, InMemoryFormat, type LifecycleState, ReconnectMode } from 'hazelcast-client';
+import { jsonClientLogger } from './client-logger.js';
 import { HOT_MAP_PATTERN } from './names.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -13,6 +14,7 @@ export function clientConfig(o: ResolvedOptions, onState: (state: LifecycleState
   return {
     clusterName: o.clusterName,
     lifecycleListeners: [onState],
+    customLogger: jsonClientLogger(o.logLevel, o.clusterName),
     network: {
       clusterMembers: [...o.members],
       // Per TCP connect attempt; clusterConnectTimeoutMillis bounds the whole wait.
@@ -67,7 +69,6 @@ export function clientConfig(o: ResolvedOptions, onState: (state: LifecycleState
       'hazelcast.client.heartbeat.timeout': 10_000,
       // A write waits at most this long for its backup's acknowledgement (a dead backup member).
       'hazelcast.client.operation.backup.timeout.millis': Math.min(5_000, o.invocationTimeoutMs),
-      'hazelcast.logging.level': o.logLevel,
     },
   };
 }

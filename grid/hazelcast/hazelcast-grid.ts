@@ -32,6 +32,7 @@ export class HazelcastGrid implements Grid {
   readonly engine = 'hazelcast';
   private readonly options: ResolvedOptions;
   private phase: Phase = 'new';
+  private starting: Promise<void> | undefined;
   private readonly supervisor: ClientSupervisor;
   private readonly maps = new Map<string, IMap<string, Buffer>>();
   private readonly seen: LastSeen;
@@ -54,17 +55,24 @@ export class HazelcastGrid implements Grid {
    * Connects to every member; fails with E_UNAVAILABLE when none answers
    * within `connectTimeoutMs`, leaving nothing running.
    */
-  async start(): Promise<void> {
-    if (this.phase === 'open' || this.phase === 'starting') return;
+  start(): Promise<void> {
+    if (this.phase === 'open') return Promise.resolve();
+    // A second start() while connecting waits for the same connection.
+    if (this.phase === 'starting' && this.starting !== undefined) return this.starting;
     this.phase = 'starting';
-    try {
-      await this.supervisor.start();
-    } catch (err) {
-      this.phase = 'closed';
-      await this.supervisor.close();
-      throw err;
-    }
-    this.phase = 'open';
+    this.starting = (async () => {
+      try {
+        await this.supervisor.start();
+      } catch (err) {
+        this.phase = 'closed';
+        await this.supervisor.close();
+        throw err;
+      } finally {
+        this.starting = undefined;
+      }
+      if (this.phase === 'starting') this.phase = 'open';
+    })();
+    return this.starting;
   }
 
   /** Disconnects. The member frees this client's locks; in-flight operations fail with E_UNAVAILABLE. Idempotent. */

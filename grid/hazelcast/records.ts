@@ -7,9 +7,7 @@ import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
 /**
  * Actor records on Hazelcast: reads and version-checked writes.
  *
- * How a write is version-checked, and why (figures from
- * grid/hazelcast/measure.ts, one member, 2-core box, 264-byte values, 1000 in
- * flight; see the engine README section in the final report):
+ * How a write is version-checked, and why:
  *
  *   create (expectedVersion 0)   putIfAbsent(key, new): one round trip; on
  *                                conflict the reply already holds the current record.
@@ -19,17 +17,21 @@ import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
  *                                compares the stored bytes, version header
  *                                included, atomically on the partition thread.
  *
- *   replaceIfSame, cached old bytes   ~31-36k writes/s, p50 0.06 ms sequential
- *   get + replaceIfSame (cache miss)  ~15-20k writes/s, p50 0.12 ms
- *   lock + get + set + unlock         ~15-21k writes/s (4 round trips, and a
- *                                     crashed holder blocks the key)
- *   blind set (no check, baseline)    ~22-54k writes/s
+ * Measured with grid/hazelcast/measure.js (2-core box, 264-byte values, 1000
+ * in flight, second warm round; 1 member / 2 members with a sync backup):
  *
- * An entry processor would check the version on the member without shipping
- * the old bytes, but needs Java code deployed on every member; the Node
- * client cannot define one. For large records replace() sends the value
- * twice (16 KB values: ~5.4k/s against ~11k/s for a blind set): see
- * known gaps.
+ *   blind IMap.set (no check, ceiling)   68-78k / 42k ops/s
+ *   replaceIfSame, cached old bytes      63-65k / 30k ops/s   <- chosen
+ *   get + replaceIfSame (cache miss)     35-36k / 24k ops/s   (fallback)
+ *   lock + get + set + unlock            20-23k / 12k ops/s   (and a crashed
+ *                                        holder blocks the key)
+ *
+ * So a version-checked write costs about what a blind write costs, as long as
+ * the old bytes are at hand, which they are for the owner node of an actor. An
+ * entry processor would check the version on the member without shipping the
+ * old bytes, but needs Java code deployed on every member and the Node client
+ * cannot define one. For large records replace() sends the value twice
+ * (16 KB values: ~5.4k/s against ~11k/s for a blind set).
  *
  * A write whose reply was lost (member died, client replayed it with
  * redoOperation, or the caller retried a commit that failed with
