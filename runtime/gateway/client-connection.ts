@@ -89,7 +89,7 @@ export class ClientConnection implements ReplySink, Subscriber {
   close(code: number, reason: string): void {
     const ws = this.ws;
     if (ws === null || this.closed) return;
-    ws.end(code, reason);
+    ws.cork(() => ws.end(code, reason));
   }
 
   /** The socket is gone: answers still arriving for its calls are dropped. */

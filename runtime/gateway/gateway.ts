@@ -33,6 +33,9 @@ export interface GatewayOptions {
 // Past this many buffered bytes a client is treated as not reading: its new frames wait.
 const CONGESTED_BYTES = 4 * 1024 * 1024;
 const RESUME_BYTES = 1024 * 1024;
+// Answers to calls already accepted still have to go somewhere: past this many
+// buffered bytes the client is cut off (its calls still commit; it may retry them with their idem keys).
+const cutOffBytes = (maxFrame: number): number => Math.max(8 * 1024 * 1024, 4 * maxFrame);
 // WebSocket close code 1013: try again later.
 const CLOSE_TRY_LATER = 1013;
 
@@ -44,17 +47,20 @@ export class Gateway implements ConnectionOwner {
   private flushScheduled = false;
   private readonly frames: FrameHandler;
   private accepting = true;
+  private readonly cutOff: number;
   port = 0;
 
   constructor(private readonly o: GatewayOptions) {
     assertNativeUws();
+    this.cutOff = cutOffBytes(o.maxFrame);
     this.frames = new FrameHandler(o.router, o.topics, o.metrics, o);
     this.app = uws.App();
     this.app.ws<SocketData>(WS_PATH, {
       // uWS closes (1006) on frames past this; up to it we answer E_TOO_LARGE and keep the socket.
       maxPayloadLength: Math.min(o.maxFrame * 2, o.maxFrame + 64 * 1024 * 1024),
       // Never drop an answer silently: if this is ever reached, the socket closes instead.
-      maxBackpressure: 256 * 1024 * 1024,
+      // The gateway's own cut-off (below it) normally acts first, with a clear close code.
+      maxBackpressure: 2 * cutOffBytes(o.maxFrame),
       closeOnBackpressureLimit: 1,
       idleTimeout: 120,
       sendPingsAutomatically: true,
@@ -124,8 +130,7 @@ export class Gateway implements ConnectionOwner {
     if (conn.congested) {
       // Stop taking work from a client that does not read its answers; hold a bounded amount, then cut it off.
       if (conn.parkedBytes + frame.byteLength > this.o.maxFrame * 2 || conn.parked.length >= 1024) {
-        this.o.log.log('warn', 'client_too_slow', { buffered: conn.bufferedAmount() });
-        conn.close(CLOSE_TRY_LATER, 'client is not reading its answers');
+        this.cutOffSlowClient(conn);
         return;
       }
       conn.parked.push({ frame: frame.slice(0), binary });
@@ -146,6 +151,13 @@ export class Gateway implements ConnectionOwner {
     }
   }
 
+  private cutOffSlowClient(conn: ClientConnection): void {
+    this.o.log.log('warn', 'client_too_slow', { buffered: conn.bufferedAmount(), parked: conn.parked.length });
+    conn.close(CLOSE_TRY_LATER, 'client is not reading its answers');
+    // Stop producing for it at once: uWS only reports the close once the socket is gone.
+    conn.detach();
+  }
+
   markDirty(conn: ClientConnection): void {
     this.dirty.push(conn);
     if (this.flushScheduled) return;
@@ -162,6 +174,7 @@ export class Gateway implements ConnectionOwner {
     for (const conn of dirty) {
       const buffered = conn.flush();
       if (buffered > CONGESTED_BYTES) conn.congested = true;
+      if (buffered > this.cutOff) this.cutOffSlowClient(conn);
     }
   }
 

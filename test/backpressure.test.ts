@@ -1,0 +1,44 @@
+/** A client that sends but does not read: the gateway stops taking its work instead of buffering without bound. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import type { TroupeNode } from '../runtime/node.js';
+import { startNode } from './fixtures/node.js';
+import { RawClient } from './fixtures/raw-client.js';
+
+let node: TroupeNode;
+before(async () => {
+  node = await startNode(['--max-frame', String(256 * 1024)]);
+});
+after(async () => {
+  await node.stop();
+});
+
+test('a client that stops reading is held back, then cut off with close code 1013; others carry on', async () => {
+  const slow = await RawClient.connect(node.port);
+  const other = await RawClient.connect(node.port);
+  try {
+    assert.equal((await slow.call('Log', 'bp', 'append', ['x'.repeat(50 * 1024)])).value, 1);
+    // Stop reading: the kernel buffers fill, then the node's send buffer.
+    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    let sent = 0;
+    for (let i = 0; i < 3000 && slow.ws.readyState === slow.ws.OPEN; i++) {
+      slow.sendBinary([{ op: 'call', id: `bp${i}`, actor: 'Log', key: 'bp', method: 'items', args: [] }]);
+      sent++;
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    // The other client is not affected while this goes on.
+    assert.equal((await other.call('Counter', 'bp-other', 'add', [1])).value, 1);
+    socket.resume();
+    const closed = await slow.closed();
+    assert.equal(closed.code, 1013);
+    assert.match(closed.reason, /not reading/);
+    // Far fewer answers were produced than calls sent: the node stopped taking work.
+    assert.ok(slow.received.length < sent, `answered ${slow.received.length} of ${sent}`);
+    assert.equal((await other.call('Counter', 'bp-other', 'add', [1])).value, 2);
+  } finally {
+    slow.ws.terminate();
+    other.close();
+  }
+});
