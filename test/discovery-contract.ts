@@ -168,11 +168,22 @@ let exitHook = false;
 
 // The child: a health server on a free port, then discovery when told. It
 // reports on stdout (JSON lines) and takes commands on stdin.
+// Other builds may rewrite dist/ while a test runs (a shared work tree): a child
+// that loads a half-written module says so with `loadError`, and is spawned again.
 const CHILD_SOURCE = `
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
-const { createDiscovery } = await import(process.env.TROUPE_DISCOVERY_ENTRY);
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+let createDiscovery;
+try {
+  ({ createDiscovery } = await import(process.env.TROUPE_DISCOVERY_ENTRY));
+  // Load both engines now, so that a later start() cannot meet a half-written file.
+  const engines = await Promise.all(JSON.parse(process.env.TROUPE_DISCOVERY_ENGINES).map((u) => import(u)));
+  if (typeof createDiscovery !== 'function' || engines.some((m) => Object.keys(m).length === 0)) throw new Error('incomplete module');
+} catch (err) {
+  send({ loadError: String(err && err.message || err) });
+  process.exit(3);
+}
 const server = createServer((req, res) => { res.statusCode = req.url === '/health/ready' ? 200 : 404; res.end(); });
 server.listen(0, '127.0.0.1', () => send({ port: server.address().port }));
 let discovery;
@@ -219,16 +230,24 @@ export class ChildMember {
       });
     }
     const entry = new URL('../runtime/discovery/index.js', import.meta.url).href;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SOURCE], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, TROUPE_DISCOVERY_ENTRY: entry },
-    });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    const m = new ChildMember(child);
-    const { port } = (await m.#next()) as { port: number };
-    m.member = { id, address: HOST, port, linkPort: port + 1 };
-    return m;
+    const engines = ['static/static-discovery.js', 'consul/consul-discovery.js'].map((f) => new URL(`../runtime/discovery/${f}`, import.meta.url).href);
+    for (let attempt = 1; ; attempt++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SOURCE], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, TROUPE_DISCOVERY_ENTRY: entry, TROUPE_DISCOVERY_ENGINES: JSON.stringify(engines) },
+      });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      const m = new ChildMember(child);
+      const first = await m.#next();
+      if (typeof first.loadError === 'string') {
+        if (attempt >= 5) throw new Error(`child member could not load discovery 5 times: ${first.loadError}`);
+        await sleep(300);
+        continue;
+      }
+      m.member = { id, address: HOST, port: first.port as number, linkPort: (first.port as number) + 1 };
+      return m;
+    }
   }
 
   async #next(): Promise<Record<string, unknown>> {
