@@ -231,7 +231,7 @@ export class TurnScheduler {
     }
     if (groups.length === 0) return;
     // Spread big batches over the threads, keep small ones whole.
-    const threads = Math.max(1, this.o.pool.stats().threads);
+    const threads = Math.max(1, this.o.pool.threadCount());
     const perTask = Math.min(MAX_TASK_TURNS, Math.max(MIN_TASK_TURNS, Math.ceil(turns / threads)));
     let task: TaskGroup[] = [];
     let taskTurns = 0;
