@@ -13,7 +13,7 @@ import { Packr } from 'msgpackr';
 import Piscina from 'piscina';
 import { ACTOR_CONTEXT, type ActorContext, type ActorGrid, type CallOptions } from '../../actors/index.js';
 import { TroupeError, toErrorData } from '../../protocol/errors.js';
-import { ActorRegistry } from '../actor-registry.js';
+import { ActorRegistry, type ActorType } from '../actor-registry.js';
 import { decodeRecord, encodeRecord, pruneIdem, type IdemEntry } from '../record.js';
 import type {
   DownMessage, GridOp, GroupResult, OutgoingEvent, OutgoingTell, TaskGroup, TaskResult, TurnResult, UpMessage, WorkerSettings,
@@ -129,72 +129,122 @@ function checkSerializable(value: unknown): void {
   }
 }
 
-async function runGroup(group: TaskGroup, registry: ActorRegistry): Promise<GroupResult> {
-  const [id, typeName, key, data, messages] = group;
-  const results: TurnResult[] = [];
-  const type = registry.get(typeName);
-  if (type === undefined) {
-    // The host validated the type, so this means the worker's module set differs: fail loudly, change nothing.
-    const err = { code: 'E_UNKNOWN_ACTOR' as const, message: `actor type '${typeName}' is not loaded in the worker` };
-    for (let i = 0; i < messages.length; i++) results.push([0, err]);
-    return [id, null, results, [], []];
+/**
+ * One actor's turns in one task. Turns run synchronously while handlers
+ * return plain values; the first handler that returns a promise moves the
+ * rest of the group onto the async path. Most turns never pay for a promise.
+ */
+class GroupRun {
+  private readonly actor: Record<string | symbol, unknown>;
+  private readonly ctx: TurnContext;
+  private idem: IdemEntry[] = [];
+  /** The last good record, to roll back to when a turn throws, and to tell whether anything changed. */
+  private good: Uint8Array;
+  private changed = false;
+  private readonly results: TurnResult[] = [];
+  private readonly tells: OutgoingTell[] = [];
+  private readonly events: OutgoingEvent[] = [];
+  private i = 0;
+
+  constructor(private readonly group: TaskGroup, private readonly type: ActorType) {
+    const data = group[3];
+    this.actor = new type.cls() as unknown as Record<string | symbol, unknown>;
+    this.ctx = new TurnContext(group[2]);
+    this.actor[ACTOR_CONTEXT] = this.ctx;
+    if (data !== null) {
+      const rec = decodeRecord(data);
+      this.actor.state = rec.state;
+      this.idem = rec.idem;
+      this.good = data;
+    } else {
+      // A new actor's baseline is its initial state, so a read-only first turn writes nothing.
+      this.good = encodeRecord({ state: this.actor.state, idem: [] });
+    }
   }
-  const actor = new type.cls() as unknown as Record<string | symbol, unknown>;
-  const ctx = new TurnContext(key);
-  actor[ACTOR_CONTEXT] = ctx;
-  let idem: IdemEntry[] = [];
-  if (data !== null) {
-    const rec = decodeRecord(data);
-    actor.state = rec.state;
-    idem = rec.idem;
-  }
-  // The last good record, to roll back to when a turn throws. Starts as what the grid holds.
-  let good: Uint8Array | null = data;
-  let changed = false;
-  const tells: OutgoingTell[] = [];
-  const events: OutgoingEvent[] = [];
-  for (const [method, args, idemKey, caller] of messages) {
-    if (idemKey !== null) {
-      const seen = idem.find((e) => e[0] === idemKey);
-      if (seen !== undefined) {
-        results.push(seen[2]);
+
+  /** Runs turns until the group ends (null) or a handler returns a promise (returned, to await). */
+  runSync(): PromiseLike<unknown> | null {
+    const messages = this.group[4];
+    for (; this.i < messages.length; this.i++) {
+      const m = messages[this.i]!;
+      const idemKey = m[2];
+      if (idemKey !== null) {
+        const seen = this.idem.find((e) => e[0] === idemKey);
+        if (seen !== undefined) {
+          this.results.push(seen[2]);
+          continue;
+        }
+      }
+      this.ctx.tells = [];
+      this.ctx.events = [];
+      this.ctx.caller = m[3] ?? undefined;
+      let value: unknown;
+      try {
+        value = (this.actor[m[0]] as (...a: unknown[]) => unknown).apply(this.actor, m[1] as unknown[]);
+      } catch (err) {
+        this.failed(err);
         continue;
       }
+      if (isThenable(value)) return value;
+      this.succeeded(value);
     }
-    ctx.tells = [];
-    ctx.events = [];
-    ctx.caller = caller ?? undefined;
-    try {
-      const fn = actor[method] as (...a: unknown[]) => unknown;
-      let value = fn.apply(actor, args as unknown[]);
-      if (isThenable(value)) value = await value;
-      checkSerializable(value);
-      const result: TurnResult = [1, value];
-      if (idemKey !== null && settings.idemMax > 0) {
-        idem.push([idemKey, Date.now(), result]);
-        idem = pruneIdem(idem, settings.idemMax, settings.idemTtlMs, Date.now());
-      }
-      const next = encodeRecord({ state: actor.state, idem });
-      // Only a real change is written: read-only turns cost the grid nothing.
-      if (good === null || !Buffer.from(next.buffer, next.byteOffset, next.byteLength).equals(good)) {
-        good = next;
-        changed = true;
-      }
-      results.push(result);
-      for (const t of ctx.tells) tells.push(t);
-      for (const e of ctx.events) events.push(e);
-    } catch (err) {
-      results.push([0, toErrorData(err, 'E_ACTOR_FAILED')]);
-      // Roll back: a failed turn leaves the state as the previous turn (or the grid) left it.
-      if (good === null) {
-        const fresh = new type.cls() as unknown as Record<string, unknown>;
-        actor.state = fresh.state;
-      } else {
-        actor.state = decodeRecord(good).state;
-      }
-    }
+    return null;
   }
-  return [id, changed ? good : null, results, tells, events];
+
+  /** Continues after the pending turn's promise settles. */
+  async runAsync(pending: PromiseLike<unknown>): Promise<GroupResult> {
+    let next: PromiseLike<unknown> | null = pending;
+    while (next !== null) {
+      try {
+        this.succeeded(await next);
+      } catch (err) {
+        this.failed(err);
+      }
+      this.i++;
+      next = this.runSync();
+    }
+    return this.result();
+  }
+
+  private succeeded(value: unknown): void {
+    try {
+      checkSerializable(value);
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    const result: TurnResult = [1, value];
+    const idemKey = this.group[4][this.i]![2];
+    if (idemKey !== null && settings.idemMax > 0) {
+      const now = Date.now();
+      this.idem.push([idemKey, now, result]);
+      this.idem = pruneIdem(this.idem, settings.idemMax, settings.idemTtlMs, now);
+    }
+    const next = encodeRecord({ state: this.actor.state, idem: this.idem });
+    // Only a real change is written: read-only turns cost the grid nothing.
+    if (!Buffer.from(next.buffer, next.byteOffset, next.byteLength).equals(this.good)) {
+      this.good = next;
+      this.changed = true;
+    }
+    this.results.push(result);
+    for (const t of this.ctx.tells) this.tells.push(t);
+    for (const e of this.ctx.events) this.events.push(e);
+  }
+
+  private failed(err: unknown): void {
+    this.results.push([0, toErrorData(err, 'E_ACTOR_FAILED')]);
+    // Roll back: a failed turn leaves the state as the previous turn (or the grid) left it.
+    this.actor.state = decodeRecord(this.good).state;
+  }
+
+  result(): GroupResult {
+    return [this.group[0], this.changed ? this.good : null, this.results, this.tells, this.events];
+  }
+}
+
+function failedGroup(group: TaskGroup, err: unknown): GroupResult {
+  const error = toErrorData(err, 'E_ACTOR_FAILED');
+  return [group[0], null, group[4].map((): TurnResult => [0, error]), [], []];
 }
 
 function nextMacrotask(): Promise<void> {
@@ -206,21 +256,40 @@ export default async function runTask(task: Uint8Array): Promise<unknown> {
     await loading;
     if (registry === undefined) throw loadError;
   }
-  const actors = registry;
   const groups = packr.unpack(task) as TaskGroup[];
   const done: GroupResult[] = [];
+  const later: Promise<void>[] = [];
   let answered = false;
-  let remaining = groups.length;
-  let allDone!: () => void;
-  const finished = new Promise<void>((resolve) => (allDone = resolve));
   for (const group of groups) {
-    runGroupSafely(group, actors).then((result) => {
-      if (answered) channel().postMessage({ k: 'done', result: tight(packr.pack(result)) } satisfies UpMessage);
-      else done.push(result);
-      if (--remaining === 0) allDone();
-    });
+    const type = registry.get(group[1]);
+    if (type === undefined) {
+      // The host validated the type, so the worker's module set differs: fail loudly, change nothing.
+      done.push(failedGroup(group, { code: 'E_UNKNOWN_ACTOR', message: `actor type '${group[1]}' is not loaded in the worker` }));
+      continue;
+    }
+    let run: GroupRun;
+    let pending: PromiseLike<unknown> | null;
+    try {
+      run = new GroupRun(group, type);
+      pending = run.runSync();
+    } catch (err) {
+      // Outside any handler: a throwing constructor, a corrupt record. Fail the group, change nothing.
+      done.push(failedGroup(group, err));
+      continue;
+    }
+    if (pending === null) {
+      done.push(run.result());
+      continue;
+    }
+    later.push(
+      run.runAsync(pending).catch((err: unknown) => failedGroup(group, err)).then((result) => {
+        if (answered) channel().postMessage({ k: 'done', result: tight(packr.pack(result)) } satisfies UpMessage);
+        else done.push(result);
+      }),
+    );
   }
-  if (remaining > 0) await Promise.race([finished, nextMacrotask()]);
+  // Groups awaiting something outside the worker report over the channel instead of holding up the task.
+  if (later.length > 0) await Promise.race([Promise.all(later), nextMacrotask()]);
   answered = true;
   const deferred: number[] = [];
   if (done.length < groups.length) {
@@ -229,14 +298,4 @@ export default async function runTask(task: Uint8Array): Promise<unknown> {
   }
   const result: TaskResult = [done, deferred];
   return Piscina.move(tight(packr.pack(result)));
-}
-
-/** A group that fails outside any handler (a throwing constructor, a corrupt record) fails all its turns, changing nothing. */
-async function runGroupSafely(group: TaskGroup, registry: ActorRegistry): Promise<GroupResult> {
-  try {
-    return await runGroup(group, registry);
-  } catch (err) {
-    const error = toErrorData(err, 'E_ACTOR_FAILED');
-    return [group[0], null, group[4].map((): TurnResult => [0, error]), [], []];
-  }
 }
