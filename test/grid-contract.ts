@@ -90,6 +90,20 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       assert.equal(text(rec!.data), 'v2 by the owner');
     });
 
+    test('two writers with identical data at the same version: exactly one lands', async () => {
+      // Two nodes applying different calls can produce the same state (two add(1) on 5);
+      // if both writes "landed", one update would be lost.
+      const type = freshType();
+      await grid.commit([{ type, key: 'twin', expectedVersion: 0, data: bytes('5') }]);
+      const [a, b] = await Promise.all([
+        grid.commit([{ type, key: 'twin', expectedVersion: 1, data: bytes('6') }]),
+        grid.commit([{ type, key: 'twin', expectedVersion: 1, data: bytes('6') }]),
+      ]);
+      assert.deepEqual([a[0]!.ok, b[0]!.ok].sort(), [false, true]);
+      const [rec] = await grid.readRecords([{ type, key: 'twin' }]);
+      assert.equal(rec!.version, 2);
+    });
+
     test('a write expecting a version ahead of the stored one is a conflict', async () => {
       const type = freshType();
       await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('v1') }]);

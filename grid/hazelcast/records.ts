@@ -36,9 +36,9 @@ import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
  * A write whose reply was lost (member died, client replayed it with
  * redoOperation, or the caller retried a commit that failed with
  * E_UNAVAILABLE) finds exactly its own bytes stored at its version. That is
- * reported as success: the version header makes those bytes unique to this
- * key and version unless another writer wrote the identical state at the same
- * version, in which case the outcome is the same record anyway.
+ * reported as success: the write id in the header makes those bytes unique to
+ * this one write (see record-codec.ts), so another writer's identical state
+ * at the same version is a conflict, as it must be.
  */
 export class RecordStore {
   constructor(
@@ -89,8 +89,8 @@ export class RecordStore {
    * run in batch order, as they would on the embedded grid.
    *
    * If any write fails (grid unreachable), the commit rejects after every
-   * write has settled; some writes may have landed. Retrying the same batch is
-   * safe: writes that landed report success (see the class comment).
+   * write has settled; some writes may have landed. The caller must then
+   * reload before writing again: a write that landed shows as a newer version.
    */
   async commit(writes: readonly RecordWrite[]): Promise<WriteOutcome[]> {
     const out = new Array<WriteOutcome>(writes.length);
