@@ -10,16 +10,26 @@ import { createInterface } from 'node:readline';
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+function killAll(): void {
+  for (const child of live) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+}
+
+/** Installed with the first child, not on import: a runner interrupted or killed takes its children with it. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
-    }
-  });
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`[bench] ${signal}: stopping ${live.size} child processes\n`);
+      killAll();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
 }
 
 export interface StartOptions {

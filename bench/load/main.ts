@@ -54,6 +54,13 @@ try {
 } catch (err) {
   fail(`${driver.name}: could not connect: ${err instanceof Error ? err.message : String(err)}`);
 }
+// One call first: a driver that connects but does not do the work must not produce a row.
+try {
+  const total = await caller.call('k0');
+  if (typeof total !== 'number') fail(`${driver.name}: Counter.add(1) answered ${JSON.stringify(total)}, expected the new total`);
+} catch (err) {
+  fail(`${driver.name}: first call failed: ${err instanceof Error ? err.message : String(err)}`);
+}
 const cpu = sampleWindow(plan.serverPids, plan.warmupMs, plan.measureMs);
 const result = await runClosedLoop(caller, plan);
 const report: LoadReport = { driver: driver.name, ...result, cpu: cpu() };

@@ -18,10 +18,9 @@ export const rawUws: Scenario = {
       args: [SERVER, '0'],
       timeoutMs: 15_000,
       ready: (line) => {
-        if (!line.startsWith('{')) return false;
-        const msg = JSON.parse(line) as { ready?: boolean; port?: number };
-        port = msg.port ?? 0;
-        return msg.ready === true && port > 0;
+        if (!line.startsWith('{"ready":true')) return false;
+        port = (JSON.parse(line) as { port?: number }).port ?? 0;
+        return port > 0;
       },
     });
     ctx.progress(`server listening on 127.0.0.1:${port} (pid ${server.pid})`);
