@@ -25,6 +25,8 @@ export interface NodeConfig {
   readonly callTimeoutMs: number;
   /** Most turns one actor runs in one pool task (they still run one at a time). */
   readonly turnsPerActorBatch: number;
+  /** Window for group commit, ms. */
+  readonly commitWindowMs: number;
   /** Idempotency results kept per actor: count and age. */
   readonly idemMax: number;
   readonly idemTtlMs: number;
@@ -82,6 +84,7 @@ export const SETTINGS = {
   maxQueued: { flag: '--max-queued', env: 'TROUPE_MAX_QUEUED', parse: int(1, 100_000_000), fallback: () => 100_000, help: 'most turns waiting node-wide before E_OVERLOADED' },
   callTimeout: { flag: '--call-timeout', env: 'TROUPE_CALL_TIMEOUT', parse: int(1, 3_600_000), fallback: () => 10_000, help: 'default call deadline, ms' },
   turnsPerActorBatch: { flag: '--turns-per-batch', env: 'TROUPE_TURNS_PER_BATCH', parse: int(1, 100_000), fallback: () => 256, help: 'most turns of one actor run in one pool task' },
+  commitWindow: { flag: '--commit-window', env: 'TROUPE_COMMIT_WINDOW', parse: int(0, 1000), fallback: () => 0, help: 'ms to gather grid writes into one group commit (0: what one event-loop callback produced)' },
   idemMax: { flag: '--idem-max', env: 'TROUPE_IDEM_MAX', parse: int(0, 100_000), fallback: () => 64, help: 'idempotency results kept per actor' },
   idemTtl: { flag: '--idem-ttl', env: 'TROUPE_IDEM_TTL', parse: int(0), fallback: () => 24 * 3600 * 1000, help: 'how long idempotency results are kept, ms' },
   idle: { flag: '--idle', env: 'TROUPE_IDLE', parse: int(0), fallback: () => 60_000, help: 'ms before an idle actor is forgotten (its state stays in the grid)' },
@@ -143,6 +146,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     maxQueued: val.maxQueued,
     callTimeoutMs: val.callTimeout,
     turnsPerActorBatch: val.turnsPerActorBatch,
+    commitWindowMs: val.commitWindow,
     idemMax: val.idemMax,
     idemTtlMs: val.idemTtl,
     idleMs: val.idle,

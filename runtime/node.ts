@@ -19,6 +19,7 @@ import { TurnPool } from './pool/turn-pool.js';
 import { Router } from './router.js';
 import { TopicHub } from './topics.js';
 import { TurnScheduler } from './turn-scheduler.js';
+import { DEFAULT_GRID_BREAKER, GuardedGrid } from './resilience/guarded-grid.js';
 
 export interface NodeOptions {
   /** Replaces the JSON-lines logger (tests pass a silent one). */
@@ -38,7 +39,7 @@ class PromiseSink implements ReplySink {
 
 export class TroupeNode {
   readonly log: Logger;
-  private grid!: Grid;
+  private grid!: GuardedGrid;
   private pool!: TurnPool;
   private scheduler!: TurnScheduler;
   private gateway!: Gateway;
@@ -72,7 +73,8 @@ export class TroupeNode {
     if (c.actors.length === 0) throw new Error('no actor modules given: pass --actors path/to/actors.js (or TROUPE_ACTORS)');
     const registry = await ActorRegistry.load(c.actors);
     this.log.log('info', 'actors_loaded', { types: registry.names() });
-    this.grid = this.options.grid ?? (await createGrid(c.grid));
+    const grid = this.options.grid ?? (await createGrid(c.grid));
+    this.grid = new GuardedGrid(grid, DEFAULT_GRID_BREAKER, (state) => this.log.log(state === 'closed' ? 'info' : 'warn', 'grid_breaker', { state }));
     await this.grid.start();
     this.log.log('info', 'grid_ready', { engine: this.grid.engine });
     this.wheel = new DeadlineWheel<Envelope>();
@@ -82,6 +84,7 @@ export class TroupeNode {
       inflightGroups: () => this.scheduler?.inflightGroups ?? 0,
       connections: () => this.gateway?.connectionCount ?? 0,
       pools: () => (this.pool === undefined ? [] : [{ name: 'default', ...this.pool.stats() }]),
+      breakers: () => (this.grid === undefined ? [] : [{ name: 'grid', state: this.grid.breakerState }]),
     });
     this.pool = new TurnPool(
       {
@@ -101,7 +104,7 @@ export class TroupeNode {
     );
     this.scheduler = new TurnScheduler({
       grid: this.grid,
-      committer: new GroupCommitter(this.grid, 0),
+      committer: new GroupCommitter(this.grid, c.commitWindowMs),
       pool: this.pool,
       turnsPerActorBatch: c.turnsPerActorBatch,
       maxQueued: c.maxQueued,
@@ -138,7 +141,10 @@ export class TroupeNode {
   readiness(): Readiness {
     const grid = this.grid?.health() ?? { ready: false, detail: 'not started' };
     const ready = this.state === 'running' && grid.ready;
-    return { ready, details: { node: this.config.nodeId, state: this.state, grid: { engine: this.grid?.engine, ...grid } } };
+    return {
+      ready,
+      details: { node: this.config.nodeId, state: this.state, grid: { engine: this.grid?.engine, ...grid }, breakers: { grid: this.grid?.breakerState ?? 'closed' } },
+    };
   }
 
   private workerCall(msg: Extract<UpMessage, { k: 'call' }>): Promise<unknown> {
@@ -197,6 +203,7 @@ export class TroupeNode {
     this.wheel?.close();
     await this.pool?.close();
     for (const handle of this.locks.values()) await handle.release().catch(() => {});
+    // A grid handed in by the caller is the caller's to close.
     if (this.options.grid === undefined) await this.grid?.close();
     this.state = 'stopped';
     this.log.log('info', 'stopped', {});

@@ -21,7 +21,13 @@ import type { GroupResult, OutgoingEvent, OutgoingTell, TaskGroup, TurnMessage }
 import type { TurnPool } from './pool/turn-pool.js';
 
 /** Conflicts in a row on one actor before its callers get E_UNAVAILABLE. */
-const MAX_CONFLICT_RETRIES = 8;
+const MAX_CONFLICT_RETRIES = 16;
+/**
+ * Re-runs after a conflict wait up to this long, at random, so two writers in
+ * lockstep fall out of it. Kept short: a longer wait only widens the window
+ * for the other writer, which then wins again.
+ */
+const CONFLICT_JITTER_MS = 0.5;
 /** Most turns in one pool task; large enough to amortize the hand-off, small enough to spread over threads. */
 const MAX_TASK_TURNS = 1024;
 const MIN_TASK_TURNS = 32;
@@ -322,7 +328,8 @@ export class TurnScheduler {
         }
         act.putBack(run.envs);
         this.queuedTurns += run.envs.filter((e) => !e.done).length;
-        this.release(act);
+        // Still busy while backing off, so no other group of this actor starts meanwhile.
+        setTimeout(() => this.release(act), Math.random() * CONFLICT_JITTER_MS);
       },
       (err: unknown) => {
         if (this.groups.get(groupId) !== run) return;

@@ -9,7 +9,10 @@ export interface MetricsSource {
   inflightGroups(): number;
   connections(): number;
   pools(): readonly { name: string; threads: number; utilization: number; queued: number }[];
+  breakers(): readonly { name: string; state: 'closed' | 'open' | 'half-open' }[];
 }
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /**
  * One registry per node (not prom-client's global one), so two nodes in one
@@ -62,6 +65,13 @@ export class NodeMetrics {
         },
       }));
     };
+    this.registry.registerMetric(new Gauge({
+      name: 'troupe_breaker_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open', labelNames: ['breaker'], registers: [],
+      collect() {
+        this.reset();
+        for (const b of source.breakers()) this.set({ breaker: b.name }, BREAKER_VALUE[b.state]);
+      },
+    }));
     poolGauge('troupe_pool_threads', 'Worker threads in each pool', (p) => p.threads);
     poolGauge('troupe_pool_utilization', 'Share of time the pool\'s threads were busy (0..1)', (p) => p.utilization);
     poolGauge('troupe_pool_queued_tasks', 'Tasks waiting inside each pool', (p) => p.queued);
