@@ -33,6 +33,22 @@ export interface NodeConfig {
   /** Idle activations are forgotten after this long (their state is in the grid). */
   readonly idleMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly cluster: ClusterConfig;
+}
+
+/** How this node joins others. `discovery: 'none'` is a single node owning every shard. */
+export interface ClusterConfig {
+  readonly discovery: 'none' | 'static' | 'consul';
+  readonly consulUrl: string;
+  readonly consulTtlMs: number;
+  readonly peers: string;
+  /** -1: gateway port + 1. */
+  readonly linkPort: number;
+  readonly advertise: string;
+  readonly zone: string;
+  /** From TROUPE_CLUSTER_SECRET only (never a flag: flags show in `ps`). Never logged. */
+  readonly secret: string | null;
+  readonly insecure: boolean;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +104,14 @@ export const SETTINGS = {
   idemMax: { flag: '--idem-max', env: 'TROUPE_IDEM_MAX', parse: int(0, 100_000), fallback: () => 64, help: 'idempotency results kept per actor' },
   idemTtl: { flag: '--idem-ttl', env: 'TROUPE_IDEM_TTL', parse: int(0), fallback: () => 24 * 3600 * 1000, help: 'how long idempotency results are kept, ms' },
   idle: { flag: '--idle', env: 'TROUPE_IDLE', parse: int(0), fallback: () => 60_000, help: 'ms before an idle actor is forgotten (its state stays in the grid)' },
+  discovery: { flag: '--discovery', env: 'TROUPE_DISCOVERY', parse: oneOf(['none', 'static', 'consul'] as const), fallback: () => 'none' as 'none' | 'static' | 'consul', help: 'how nodes find each other: none (one node), static (--peers) or consul' },
+  consul: { flag: '--consul', env: 'TROUPE_CONSUL', parse: str, fallback: () => 'http://127.0.0.1:8500', help: 'Consul agent URL' },
+  consulTtl: { flag: '--consul-ttl', env: 'TROUPE_CONSUL_TTL', parse: int(1000, 3_600_000), fallback: () => 2000, help: 'TTL of the node\'s Consul check, ms' },
+  peers: { flag: '--peers', env: 'TROUPE_PEERS', parse: str, fallback: () => '', help: 'static member list: [id@]host:port/linkPort,...' },
+  linkPort: { flag: '--link-port', env: 'TROUPE_LINK_PORT', parse: int(0, 65535), fallback: () => -1, help: 'node-to-node port (default: port + 1; 0 picks a free one)' },
+  advertise: { flag: '--advertise', env: 'TROUPE_ADVERTISE', parse: str, fallback: () => '', help: 'address other nodes dial (default: --host)' },
+  zone: { flag: '--zone', env: 'TROUPE_ZONE', parse: str, fallback: () => '', help: 'zone label, published in discovery' },
+  insecureCluster: { flag: '--insecure-cluster', env: 'TROUPE_INSECURE_CLUSTER', parse: oneOf(['true', 'false'] as const), fallback: () => 'false' as 'true' | 'false', help: 'allow cluster mode without TROUPE_CLUSTER_SECRET (links unauthenticated)' },
   logLevel: { flag: '--log-level', env: 'TROUPE_LOG_LEVEL', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), fallback: () => 'info' as const, help: 'log level' },
 } satisfies Record<string, Setting<unknown>>;
 
@@ -151,7 +175,26 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     idemTtlMs: val.idemTtl,
     idleMs: val.idle,
     logLevel: val.logLevel,
+    cluster: Object.freeze({
+      discovery: val.discovery,
+      consulUrl: val.consul,
+      consulTtlMs: val.consulTtl,
+      peers: val.peers,
+      linkPort: val.linkPort,
+      advertise: val.advertise === '' ? val.host : val.advertise,
+      zone: val.zone,
+      secret: env.TROUPE_CLUSTER_SECRET === undefined || env.TROUPE_CLUSTER_SECRET === '' ? null : env.TROUPE_CLUSTER_SECRET,
+      insecure: val.insecureCluster === 'true',
+    }),
   };
+  if (config.cluster.discovery !== 'none') {
+    if (config.cluster.secret === null && !config.cluster.insecure) {
+      throw new ConfigError('cluster mode needs TROUPE_CLUSTER_SECRET (shared by all nodes) so strangers cannot join; --insecure-cluster true skips this on a trusted network');
+    }
+    if (config.cluster.secret !== null && config.cluster.secret.length < 16) throw new ConfigError('TROUPE_CLUSTER_SECRET must be at least 16 characters');
+    if (config.cluster.discovery === 'static' && config.cluster.peers === '') throw new ConfigError('--discovery static needs --peers');
+    if (['0.0.0.0', '::'].includes(config.cluster.advertise)) throw new ConfigError('--advertise must be an address other nodes can dial when --host is a wildcard');
+  }
   return Object.freeze(config);
 }
 
