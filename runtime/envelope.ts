@@ -4,7 +4,8 @@ import type { Expirable } from './deadline-wheel.js';
 
 /** Where the answer to a call goes: a client connection, an HTTP response, a worker, a peer node. */
 export interface ReplySink {
-  deliver(id: number | string, result: TurnResult, env: Envelope): void;
+  /** `env` is the envelope when the call ran on this node; absent for answers from other nodes. */
+  deliver(id: number | string, result: TurnResult, env?: Envelope): void;
 }
 
 /** A sink for tells: nobody waits for the answer. */
@@ -19,6 +20,8 @@ const TIMEOUT_HINT = 'the turn may still complete: retry with the same idem key 
 export class Envelope implements Expirable {
   wheelSlot = 0;
   done = false;
+  /** Sent here by another node: runs here whatever this node's placement says (no ping-pong while views differ). */
+  forwarded = false;
   /** performance.now() at arrival, for the latency histogram. */
   readonly start: number;
 
@@ -47,6 +50,11 @@ export class Envelope implements Expirable {
 
   fail(error: ErrorData): void {
     this.settle([0, error]);
+  }
+
+  /** Leaves this node's hands without an answer: another route now owns answering it. */
+  handOff(): void {
+    this.done = true;
   }
 
   expire(): void {

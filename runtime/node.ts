@@ -7,8 +7,8 @@ import { createGrid, type Grid, type GridLockHandle } from '../grid/index.js';
 import { TroupeError } from '../protocol/errors.js';
 import { ActorRegistry } from './actor-registry.js';
 import type { NodeConfig } from './config.js';
-import { DeadlineWheel } from './deadline-wheel.js';
-import { DISCARD, type Envelope, type ReplySink } from './envelope.js';
+import { DeadlineWheel, type Expirable } from './deadline-wheel.js';
+import { DISCARD, type ReplySink } from './envelope.js';
 import { Gateway } from './gateway/gateway.js';
 import type { Readiness } from './gateway/http-routes.js';
 import { GroupCommitter } from './group-committer.js';
@@ -19,6 +19,9 @@ import { TurnPool } from './pool/turn-pool.js';
 import { Router } from './router.js';
 import { TopicHub } from './topics.js';
 import { TurnScheduler } from './turn-scheduler.js';
+import { Cluster } from './cluster/cluster.js';
+import { createDiscovery, type Member } from './discovery/index.js';
+import { createTransport, type Transport } from './transport/index.js';
 import { DEFAULT_GRID_BREAKER, GuardedGrid } from './resilience/guarded-grid.js';
 
 export interface NodeOptions {
@@ -31,7 +34,7 @@ export interface NodeOptions {
 /** Settles a promise from an envelope's answer: for calls made by workers. */
 class PromiseSink implements ReplySink {
   constructor(private readonly resolve: (v: unknown) => void, private readonly reject: (e: unknown) => void) {}
-  deliver(_id: number | string, result: TurnResult, _env: Envelope): void {
+  deliver(_id: number | string, result: TurnResult): void {
     if (result[0] === 1) this.resolve(result[1]);
     else this.reject(TroupeError.fromData(result[1]));
   }
@@ -43,8 +46,10 @@ export class TroupeNode {
   private pool!: TurnPool;
   private scheduler!: TurnScheduler;
   private gateway!: Gateway;
-  private wheel!: DeadlineWheel<Envelope>;
-  readonly topics = new TopicHub();
+  private wheel!: DeadlineWheel<Expirable>;
+  readonly topics = new TopicHub(() => this.cluster?.interestChanged());
+  private cluster: Cluster | null = null;
+  private transport: Transport | null = null;
   metrics!: NodeMetrics;
   router!: Router;
   private readonly locks = new Map<number, GridLockHandle>();
@@ -77,7 +82,7 @@ export class TroupeNode {
     this.grid = new GuardedGrid(grid, DEFAULT_GRID_BREAKER, (state) => this.log.log(state === 'closed' ? 'info' : 'warn', 'grid_breaker', { state }));
     await this.grid.start();
     this.log.log('info', 'grid_ready', { engine: this.grid.engine });
-    this.wheel = new DeadlineWheel<Envelope>();
+    this.wheel = new DeadlineWheel<Expirable>();
     this.metrics = new NodeMetrics(c.nodeId, {
       queuedTurns: () => this.scheduler?.queued ?? 0,
       activeActors: () => this.scheduler?.activeActors ?? 0,
@@ -109,6 +114,10 @@ export class TroupeNode {
       turnsPerActorBatch: c.turnsPerActorBatch,
       maxQueued: c.maxQueued,
       idleMs: c.idleMs,
+      isLocal: (type, key) => this.cluster === null || this.cluster.isLocal(type, key),
+      reroute: (envs) => {
+        for (const env of envs) this.router.reroute(env);
+      },
       onTells: (tells) => this.sendTells(tells),
       onEvents: (events) => this.publishEvents(events),
       log: (level, event, fields) => this.log.log(level, event, fields),
@@ -131,6 +140,54 @@ export class TroupeNode {
     const port = await this.gateway.listen();
     this.state = 'running';
     this.log.log('info', 'listening', { host: c.host, port, ws: `ws://${c.host}:${port}/v1/ws`, http: `http://${c.host}:${port}` });
+    if (c.cluster.discovery !== 'none') await this.joinCluster(port);
+  }
+
+  /**
+   * Cluster mode: open the link port, register with discovery and take the
+   * member list. Runs after the gateway is up because discovery's health
+   * check calls /health/ready.
+   */
+  private async joinCluster(port: number): Promise<void> {
+    const c = this.config;
+    const cc = c.cluster;
+    const engine = cc.discovery;
+    if (engine === 'none') return;
+    if (cc.secret === null) this.log.log('warn', 'insecure_cluster', { note: 'node links are not authenticated (--insecure-cluster)' });
+    const transport = await createTransport('tcp', {
+      nodeId: c.nodeId,
+      secret: cc.secret,
+      maxFrame: c.maxFrame,
+      log: (level, event, fields) => this.log.log(level, event, fields),
+    });
+    this.transport = transport;
+    const linkPort = await transport.listen(c.host, cc.linkPort === -1 ? (port === 0 ? 0 : port + 1) : cc.linkPort);
+    const discovery = await createDiscovery({
+      engine,
+      logger: this.log,
+      ...(cc.discovery === 'static' ? { static: { peers: cc.peers } } : {}),
+      ...(cc.discovery === 'consul' ? { consul: { agentUrl: cc.consulUrl, ttlMs: cc.consulTtlMs } } : {}),
+    });
+    const self: Member = { id: c.nodeId, address: cc.advertise, port, linkPort, ...(cc.zone === '' ? {} : { zone: cc.zone }) };
+    this.cluster = new Cluster({
+      self,
+      discovery,
+      transport,
+      wheel: this.wheel,
+      log: this.log,
+      limboMs: 10_000,
+      host: {
+        // While draining this node owns nothing: calls peers still send here go on to the owner.
+        callLocal: (req, sink, id) => (this.state === 'draining' ? this.router.call(req, sink, id) : this.router.callLocal(req, sink, id)),
+        route: (req, sink, id) => this.router.call(req, sink, id),
+        ownershipChanged: () => this.scheduler.ownershipChanged(),
+        deliverEvent: (topic, data) => void this.topics.publish(topic, data),
+        localTopics: () => this.topics.topicNames(),
+      },
+    });
+    this.router.remote = this.cluster;
+    await this.cluster.start();
+    this.log.log('info', 'cluster_joined', { discovery: cc.discovery, linkPort, members: this.cluster.placement.memberIds });
   }
 
   /** The gateway's port (useful with --port 0). */
@@ -185,7 +242,10 @@ export class TroupeNode {
   }
 
   private publishEvents(events: readonly OutgoingEvent[]): void {
-    for (const [topic, data] of events) this.topics.publish(topic, data);
+    for (const [topic, data] of events) {
+      this.topics.publish(topic, data);
+      this.cluster?.publish(topic, data);
+    }
   }
 
   /**
@@ -197,9 +257,19 @@ export class TroupeNode {
     const wasRunning = this.state === 'running';
     this.state = 'draining';
     this.gateway?.stopAccepting();
-    if (wasRunning) await this.scheduler.drain(drainMs);
+    const until = Date.now() + drainMs;
+    if (this.cluster !== null && wasRunning) {
+      // Give up every shard first: peers take over, and mail queued here moves to them.
+      await this.cluster.leave().catch((err: unknown) => this.log.log('warn', 'leave_failed', { error: (err as Error).message }));
+      this.log.log('info', 'draining', { forwardedInflight: this.cluster.inflight, queued: this.scheduler.queued });
+    }
+    if (wasRunning) await this.scheduler.drain(Math.max(0, until - Date.now()));
+    // Calls this node's clients sent on to other nodes: wait for their answers before closing the clients.
+    while (this.cluster !== null && this.cluster.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.scheduler?.close();
     await this.gateway?.close();
+    await this.cluster?.close();
+    if (this.cluster === null) await this.transport?.close();
     this.wheel?.close();
     await this.pool?.close();
     for (const handle of this.locks.values()) await handle.release().catch(() => {});

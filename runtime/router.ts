@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ErrorData } from '../protocol/errors.js';
 import type { ActorRegistry } from './actor-registry.js';
-import type { DeadlineWheel } from './deadline-wheel.js';
-import { Envelope, type ReplySink } from './envelope.js';
+import type { DeadlineWheel, Expirable } from './deadline-wheel.js';
+import { DISCARD, Envelope, type ReplySink } from './envelope.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import type { TurnResult } from './pool/protocol.js';
 import type { TurnScheduler } from './turn-scheduler.js';
@@ -18,15 +18,26 @@ export interface CallRequest {
   readonly timeoutMs?: number;
 }
 
+/** Where calls for actors owned by other nodes go (absent on a single node). */
+export interface RemoteRoute {
+  isLocal(type: string, key: string): boolean;
+  forward(req: CallRequest, sink: ReplySink, id: number | string): void;
+  forwardTell(req: CallRequest): void;
+}
+
 /**
  * Where every call enters: checks the actor type and method against the
- * registry, gives the call its deadline, and hands it to the scheduler.
+ * registry, gives the call its deadline, and hands it to the scheduler here
+ * or to the owner's node.
  */
 export class Router {
+  /** Set when the node joins a cluster. */
+  remote: RemoteRoute | null = null;
+
   constructor(
     private readonly registry: ActorRegistry,
     private readonly scheduler: TurnScheduler,
-    private readonly wheel: DeadlineWheel<Envelope>,
+    private readonly wheel: DeadlineWheel<Expirable>,
     private readonly metrics: NodeMetrics,
     private readonly defaultTimeoutMs: number,
   ) {}
@@ -38,25 +49,52 @@ export class Router {
 
   /** Routes a call; its answer (or refusal) always arrives through `sink`, exactly once. */
   call(req: CallRequest, sink: ReplySink, id: number | string): void {
+    if (!this.check(req, sink, id)) return;
+    const remote = this.remote;
+    if (remote !== null && !remote.isLocal(req.type, req.key)) {
+      if (sink === DISCARD) remote.forwardTell(req);
+      else remote.forward(req, sink, id);
+      return;
+    }
+    this.enqueue(req, sink, id, false);
+  }
+
+  /** Runs a call on this node whatever the placement says: another node sent it here. */
+  callLocal(req: CallRequest, sink: ReplySink, id: number | string): void {
+    if (this.check(req, sink, id)) this.enqueue(req, sink, id, true);
+  }
+
+  /** Routes a queued call again (its actor moved to another node), keeping its deadline and idem key. */
+  reroute(env: Envelope): void {
+    this.wheel.remove(env);
+    env.handOff();
+    const timeoutMs = Math.max(1, env.deadline - Date.now());
+    this.call({ type: env.type, key: env.key, method: env.method, args: env.args, idem: env.idem, caller: env.caller, timeoutMs }, env.sink, env.id);
+  }
+
+  private check(req: CallRequest, sink: ReplySink, id: number | string): boolean {
     const type = this.registry.get(req.type);
     if (type === undefined) {
       this.refuse(sink, id, { code: 'E_UNKNOWN_ACTOR', message: `no actor type '${req.type}' is registered on this node (check --actors)` });
-      return;
+      return false;
     }
     if (!type.methods.has(req.method)) {
       this.refuse(sink, id, { code: 'E_UNKNOWN_METHOD', message: `actor type '${req.type}' exposes no method '${req.method}'` });
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private enqueue(req: CallRequest, sink: ReplySink, id: number | string, forwarded: boolean): void {
     const timeout = req.timeoutMs ?? this.defaultTimeoutMs;
     const env = new Envelope(req.type, req.key, req.method, req.args, req.idem ?? null, req.caller ?? null, Date.now() + timeout, sink, id, performance.now(), this.settled);
+    env.forwarded = forwarded;
     this.wheel.add(env, env.deadline);
     this.scheduler.enqueue(env);
   }
 
   private refuse(sink: ReplySink, id: number | string, error: ErrorData): void {
     this.metrics.recordError(error.code);
-    // No envelope exists yet; a throwaway one keeps the sink's signature simple on this cold path.
-    const env = new Envelope('', '', '', [], null, null, 0, sink, id, 0, () => {});
-    env.settle([0, error]);
+    sink.deliver(id, [0, error]);
   }
 }

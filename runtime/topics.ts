@@ -11,11 +11,20 @@ export class TopicHub {
   private readonly topics = new Map<string, Set<Subscriber>>();
   private readonly bySubscriber = new Map<Subscriber, Set<string>>();
 
+  /** `onTopicsChanged` runs when a topic gains its first or loses its last subscriber (other nodes track that). */
+  constructor(private readonly onTopicsChanged: () => void = () => {}) {}
+
+  /** Topics with at least one subscriber here. */
+  topicNames(): string[] {
+    return [...this.topics.keys()];
+  }
+
   subscribe(topic: string, sub: Subscriber): void {
     let subs = this.topics.get(topic);
     if (subs === undefined) {
       subs = new Set();
       this.topics.set(topic, subs);
+      this.onTopicsChanged();
     }
     subs.add(sub);
     let mine = this.bySubscriber.get(sub);
@@ -30,7 +39,10 @@ export class TopicHub {
     const subs = this.topics.get(topic);
     if (subs !== undefined) {
       subs.delete(sub);
-      if (subs.size === 0) this.topics.delete(topic);
+      if (subs.size === 0) {
+        this.topics.delete(topic);
+        this.onTopicsChanged();
+      }
     }
     this.bySubscriber.get(sub)?.delete(topic);
   }

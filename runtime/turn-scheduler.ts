@@ -87,6 +87,10 @@ export interface TurnSchedulerOptions {
   readonly turnsPerActorBatch: number;
   readonly maxQueued: number;
   readonly idleMs: number;
+  /** Whether this node owns an actor now (always true on a single node). */
+  readonly isLocal: (type: string, key: string) => boolean;
+  /** Mail for actors now owned elsewhere: the node routes it again. */
+  readonly reroute: (envs: readonly Envelope[]) => void;
   /** Effects of committed turns: the node routes them. */
   readonly onTells: (tells: readonly OutgoingTell[]) => void;
   readonly onEvents: (events: readonly OutgoingEvent[]) => void;
@@ -364,6 +368,33 @@ export class TurnScheduler {
     for (const [id, act] of this.activations) {
       if (act.running === null && act.waiting === 0 && !act.ready && now - act.lastActive > this.o.idleMs) this.activations.delete(id);
     }
+  }
+
+  /**
+   * Shard ownership moved. Cached records may now be stale (another node may
+   * have written while it owned them), so every actor reloads before its next
+   * turn; mail that arrived here for actors now owned elsewhere goes to their
+   * owners. Calls other nodes sent here stay: the sender decided.
+   */
+  ownershipChanged(): void {
+    const moved: Envelope[] = [];
+    for (const [id, act] of this.activations) {
+      act.loaded = false;
+      if (this.o.isLocal(act.type, act.key)) continue;
+      const keep: Envelope[] = [];
+      for (const env of act.take(Number.MAX_SAFE_INTEGER)) {
+        this.queuedTurns--;
+        if (env.forwarded) keep.push(env);
+        else moved.push(env);
+      }
+      if (keep.length > 0) {
+        act.putBack(keep);
+        this.queuedTurns += keep.length;
+      } else if (act.running === null) {
+        this.activations.delete(id);
+      }
+    }
+    if (moved.length > 0) this.o.reroute(moved);
   }
 
   /** Refuses new turns and waits (bounded) for those out to finish. */

@@ -62,7 +62,9 @@ test('grid/ does not import the runtime, and the runtime reaches grid engines on
   }
   for (const file of sources('runtime')) {
     for (const target of imports(file)) {
-      assert.ok(!target.startsWith('grid/') || target === 'grid/index.js' || target === 'grid/index', `${file} imports ${target}: use grid/index`);
+      // The CLI may drive local Hazelcast members through their tooling's own entry; the node never does.
+      const memberTooling = file.startsWith('runtime/cli/') && target === 'grid/hazelcast/members.js';
+      assert.ok(!target.startsWith('grid/') || target === 'grid/index.js' || memberTooling, `${file} imports ${target}: use grid/index`);
       assert.ok(!target.startsWith('client/'), `${file} imports ${target}`);
     }
   }

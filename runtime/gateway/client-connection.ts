@@ -1,7 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { ErrorData } from '../../protocol/errors.js';
 import { errorMessage, type RequestId, type ServerMessage } from '../../protocol/wire.js';
-import type { Envelope, ReplySink } from '../envelope.js';
+import type { ReplySink } from '../envelope.js';
 import type { TurnResult } from '../pool/protocol.js';
 import type { Subscriber } from '../topics.js';
 import { encodeFrame } from './frame-codec.js';
@@ -38,7 +38,7 @@ export class ClientConnection implements ReplySink, Subscriber {
     readonly caller: string | null,
   ) {}
 
-  deliver(id: RequestId, result: TurnResult, _env: Envelope): void {
+  deliver(id: RequestId, result: TurnResult): void {
     this.inflight--;
     if (this.closed) return;
     this.push(result[0] === 1 ? { op: 'result', id, value: result[1] } : errorMessage(id, result[1]));

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HTTP_STATUS, type ErrorData } from '../../protocol/errors.js';
-import type { Envelope, ReplySink } from '../envelope.js';
+import type { ReplySink } from '../envelope.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { TurnResult } from '../pool/protocol.js';
 import type { Router } from '../router.js';
@@ -49,7 +49,7 @@ class HttpReply implements ReplySink {
     this.send(HTTP_STATUS[error.code] ?? 500, JSON.stringify({ code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) }));
   }
 
-  deliver(_id: number | string, result: TurnResult, _env: Envelope): void {
+  deliver(_id: number | string, result: TurnResult): void {
     if (result[0] === 1) {
       let body: string;
       try {
