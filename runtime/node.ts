@@ -200,7 +200,13 @@ export class TroupeNode {
     const ready = this.state === 'running' && grid.ready;
     return {
       ready,
-      details: { node: this.config.nodeId, state: this.state, grid: { engine: this.grid?.engine, ...grid }, breakers: { grid: this.grid?.breakerState ?? 'closed' } },
+      details: {
+        node: this.config.nodeId,
+        state: this.state,
+        grid: { engine: this.grid?.engine, ...grid },
+        breakers: { grid: this.grid?.breakerState ?? 'closed' },
+        ...(this.cluster === null ? {} : { cluster: this.cluster.summary() }),
+      },
     };
   }
 

@@ -294,6 +294,16 @@ export class Cluster {
     this.onMembers(this.o.discovery.members());
   }
 
+  /** For /health/ready: who the members are and how many shards each owns. */
+  summary(): { members: readonly string[]; shards: Record<string, number>; forwardedInflight: number; waitingForOwner: number } {
+    return {
+      members: this.placement.memberIds,
+      shards: Object.fromEntries(this.placement.counts()),
+      forwardedInflight: this.pending.size,
+      waitingForOwner: this.limbo.size,
+    };
+  }
+
   /** Calls forwarded from this node still waiting for an answer. */
   get inflight(): number {
     return this.pending.size;

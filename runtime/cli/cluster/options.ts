@@ -1,0 +1,174 @@
+/**
+ * `troupe cluster` arguments, checked where they enter: a bad value stops
+ * the command with one line naming the option (exit code 2).
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseFlags } from '../../config.js';
+import { MANAGED_FLAGS } from './node-process.js';
+import { MAX_MEMBERS, NODES_IN_BLOCK } from './ports.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const DEFAULT_DIR = '.troupe/cluster';
+
+export const USAGE = `usage: troupe cluster <command> [options]
+
+A local cluster on 127.0.0.1: one Consul dev agent, Hazelcast members and
+Troupe nodes (--discovery consul --grid hazelcast), started in the background.
+
+  up       start everything; prints the endpoints
+             --nodes N               Troupe nodes (default 3, at most ${NODES_IN_BLOCK})
+             --hazelcast-members M   Hazelcast members (default 2, at most ${MAX_MEMBERS})
+             --hazelcast-heap MB     heap per member (default 256)
+             --base-port P           first of 100 ports the cluster uses (default: a free block in 20000-32699)
+             --actors a.js,b.js      actor modules (default: the three examples in dist/examples)
+             --zones a,b             zone labels given to the nodes in turn (default: none)
+             --ready-timeout MS      per process (default 60000)
+             -- FLAGS                more 'troupe start' flags for every node, e.g. -- --threads 1
+  status   is each process alive, each node ready, each node passing in Consul?
+             --json                  machine-readable
+  kill ID  stop node ID abruptly, like a crash
+             --signal KILL|TERM      KILL (default) or TERM (drain and exit)
+  start ID start a stopped or killed node again, with the same ports and flags
+  add      start one more node (next id and ports)
+             --zone Z                its zone label
+             -- FLAGS                more 'troupe start' flags for this node
+  down     SIGTERM the nodes (drain), SIGKILL any still there after --grace MS
+           (default 20000), then stop the members and the agent; logs stay
+
+  common   --dir DIR   run folder: state, secret (mode 0600), logs (default ${DEFAULT_DIR})`;
+
+export interface UpOptions {
+  readonly nodes: number;
+  readonly members: number;
+  readonly heapMb: number;
+  readonly basePort: number | undefined;
+  readonly actors: readonly string[] | undefined;
+  readonly zones: readonly string[];
+  readonly readyTimeoutMs: number;
+  readonly nodeFlags: readonly string[];
+}
+
+export type Command =
+  | { readonly name: 'help' }
+  | { readonly name: 'up'; readonly dir: string; readonly options: UpOptions }
+  | { readonly name: 'status'; readonly dir: string; readonly json: boolean }
+  | { readonly name: 'kill'; readonly dir: string; readonly id: string; readonly signal: 'SIGKILL' | 'SIGTERM' }
+  | { readonly name: 'start'; readonly dir: string; readonly id: string; readonly readyTimeoutMs: number }
+  | { readonly name: 'add'; readonly dir: string; readonly zone: string; readonly readyTimeoutMs: number; readonly nodeFlags: readonly string[] }
+  | { readonly name: 'down'; readonly dir: string; readonly graceMs: number };
+
+function int(text: string | undefined, flag: string, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer between ${min} and ${max}, got '${text}'`);
+  return n;
+}
+
+function list(text: string | undefined): string[] {
+  return text === undefined ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Flags after `--`: must be valid `troupe start` flags, and not ones the launcher sets. */
+function nodeFlags(argv: readonly string[]): string[] {
+  try {
+    parseFlags(argv);
+  } catch (err) {
+    throw new UsageError(`after --: ${(err as Error).message}`);
+  }
+  const managed = argv.find((a) => (MANAGED_FLAGS as readonly string[]).includes(a.split('=')[0]!));
+  if (managed !== undefined) throw new UsageError(`after --: ${managed.split('=')[0]} is set by 'troupe cluster' itself`);
+  return [...argv];
+}
+
+function oneId(positionals: readonly string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`troupe cluster ${command} needs one node id, e.g. 'troupe cluster ${command} node-2'`);
+  return positionals[0]!;
+}
+
+const OPTIONS = {
+  nodes: { type: 'string' },
+  'hazelcast-members': { type: 'string' },
+  'hazelcast-heap': { type: 'string' },
+  'base-port': { type: 'string' },
+  actors: { type: 'string' },
+  zones: { type: 'string' },
+  zone: { type: 'string' },
+  'ready-timeout': { type: 'string' },
+  signal: { type: 'string' },
+  grace: { type: 'string' },
+  dir: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Options a command accepts besides --dir and --help. */
+const ALLOWED: Record<string, readonly string[]> = {
+  up: ['nodes', 'hazelcast-members', 'hazelcast-heap', 'base-port', 'actors', 'zones', 'ready-timeout'],
+  status: ['json'],
+  kill: ['signal'],
+  start: ['ready-timeout'],
+  add: ['zone', 'ready-timeout'],
+  down: ['grace'],
+};
+
+export function parseCommand(argv: readonly string[]): Command {
+  const split = argv.indexOf('--');
+  const own = split < 0 ? [...argv] : argv.slice(0, split);
+  const passThrough = split < 0 ? [] : argv.slice(split + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  const [name, ...rest] = positionals;
+  if (v.help === true || name === undefined || name === 'help') return { name: 'help' };
+  const allowed = Object.hasOwn(ALLOWED, name) ? ALLOWED[name] : undefined;
+  if (allowed === undefined) throw new UsageError(`unknown command '${name}'`);
+  const stray = Object.keys(v).find((k) => k !== 'dir' && !allowed.includes(k));
+  if (stray !== undefined) throw new UsageError(`troupe cluster ${name} does not take --${stray}`);
+  if (passThrough.length > 0 && name !== 'up' && name !== 'add') throw new UsageError(`troupe cluster ${name} takes no flags after --`);
+  if (name !== 'kill' && name !== 'start' && rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  const dir = resolve(v.dir ?? DEFAULT_DIR);
+  const readyTimeoutMs = int(v['ready-timeout'], '--ready-timeout', 60_000, 1_000, 3_600_000);
+
+  switch (name) {
+    case 'up': {
+      const actors = list(v.actors).map((a) => (isAbsolute(a) ? a : resolve(a)));
+      return {
+        name,
+        dir,
+        options: Object.freeze({
+          nodes: int(v.nodes, '--nodes', 3, 1, NODES_IN_BLOCK),
+          members: int(v['hazelcast-members'], '--hazelcast-members', 2, 1, MAX_MEMBERS),
+          heapMb: int(v['hazelcast-heap'], '--hazelcast-heap', 256, 64, 65_536),
+          basePort: v['base-port'] === undefined ? undefined : int(v['base-port'], '--base-port', 0, 1024, 65_535),
+          actors: actors.length === 0 ? undefined : Object.freeze(actors),
+          zones: Object.freeze(list(v.zones)),
+          readyTimeoutMs,
+          nodeFlags: Object.freeze(nodeFlags(passThrough)),
+        }),
+      };
+    }
+    case 'status':
+      return { name, dir, json: v.json === true };
+    case 'kill': {
+      const sig = (v.signal ?? 'KILL').toUpperCase().replace(/^SIG/, '');
+      if (sig !== 'KILL' && sig !== 'TERM') throw new UsageError(`--signal must be KILL or TERM, got '${v.signal}'`);
+      return { name, dir, id: oneId(rest, name), signal: sig === 'KILL' ? 'SIGKILL' : 'SIGTERM' };
+    }
+    case 'start':
+      return { name, dir, id: oneId(rest, name), readyTimeoutMs };
+    case 'add':
+      return { name, dir, zone: v.zone ?? '', readyTimeoutMs, nodeFlags: nodeFlags(passThrough) };
+    case 'down':
+      return { name, dir, graceMs: int(v.grace, '--grace', 20_000, 0, 600_000) };
+    default:
+      throw new UsageError(`unknown command '${name}'`);
+  }
+}

@@ -1,0 +1,21 @@
+/** Plain-text tables and progress lines for a terminal. */
+
+export type Out = (line: string) => void;
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
+/** Progress on stderr with the seconds since the command began, so slow steps are visible. */
+export function progressLine(err: Out, started = Date.now()): Out {
+  return (message) => err(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${message}`);
+}
+
+/** How to name this run folder on a command line: nothing for the default. */
+export function dirFlag(dir: string, defaultDir: string): string {
+  return dir === defaultDir ? '' : ` --dir ${dir.includes(' ') ? JSON.stringify(dir) : dir}`;
+}
