@@ -11,7 +11,8 @@ import type { Grid, RecordWrite, WriteOutcome } from '../grid/index.js';
  */
 export class GroupCommitter {
   private batch: RecordWrite[] = [];
-  private waiters: { resolve: (o: WriteOutcome) => void; reject: (e: unknown) => void }[] = [];
+  /** Each waiter owns writes [from, to) of the batch. */
+  private waiters: { from: number; to: number; resolve: (o: WriteOutcome[]) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
   private inflight = 0;
 
@@ -25,10 +26,16 @@ export class GroupCommitter {
     return this.batch.length + this.inflight;
   }
 
-  submit(write: RecordWrite): Promise<WriteOutcome> {
+  /**
+   * Adds writes to the current batch; resolves with their outcomes, in order,
+   * once the grid has answered for the batch. One promise per caller batch
+   * (a whole task's results), not per write.
+   */
+  submitMany(writes: readonly RecordWrite[]): Promise<WriteOutcome[]> {
     return new Promise((resolve, reject) => {
-      this.batch.push(write);
-      this.waiters.push({ resolve, reject });
+      const from = this.batch.length;
+      for (const w of writes) this.batch.push(w);
+      this.waiters.push({ from, to: this.batch.length, resolve, reject });
       if (this.batch.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -49,7 +56,7 @@ export class GroupCommitter {
     this.grid.commit(writes).then(
       (outcomes) => {
         this.inflight -= writes.length;
-        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(outcomes[i]!);
+        for (const w of waiters) w.resolve(outcomes.slice(w.from, w.to));
       },
       (err: unknown) => {
         this.inflight -= writes.length;

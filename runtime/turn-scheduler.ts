@@ -13,7 +13,7 @@
  *   wrote the actor: nothing was answered yet, so the group is re-run on the
  *   fresh record.
  */
-import type { Grid, VersionedRecord } from '../grid/index.js';
+import type { Grid, RecordWrite, VersionedRecord, WriteOutcome } from '../grid/index.js';
 import { toErrorData, type ErrorData } from '../protocol/errors.js';
 import type { Envelope } from './envelope.js';
 import type { GroupCommitter } from './group-committer.js';
@@ -262,7 +262,7 @@ export class TurnScheduler {
     this.o.pool.run(task).then(
       ([done]) => {
         this.tasksOut--;
-        for (const result of done) this.complete(result);
+        this.completeAll(done);
         this.scheduleFlush();
       },
       (err: unknown) => {
@@ -279,7 +279,7 @@ export class TurnScheduler {
 
   /** A group that reported over the side channel after its task answered. */
   deferredResult(result: GroupResult): void {
-    this.complete(result);
+    this.completeAll([result]);
     this.scheduleFlush();
   }
 
@@ -297,54 +297,77 @@ export class TurnScheduler {
     if (act.waiting > 0) this.markReady(act);
   }
 
-  private complete(result: GroupResult): void {
-    const [groupId, data, results, tells, events] = result;
-    const run = this.groups.get(groupId);
-    if (run === undefined) return; // abandoned by the watchdog; its late result must not be applied
-    if (data === null) {
-      this.groups.delete(groupId);
+  /**
+   * Results of one task (or one deferred group): groups that changed nothing
+   * answer at once; the others' records go to the grid as one group commit,
+   * and they answer when it has.
+   */
+  private completeAll(done: readonly GroupResult[]): void {
+    const writes: RecordWrite[] = [];
+    const waiting: { run: GroupRun; result: GroupResult; data: Buffer }[] = [];
+    for (const result of done) {
+      const groupId = result[0];
+      const run = this.groups.get(groupId);
+      if (run === undefined) continue; // abandoned by the watchdog; its late result must not be applied
+      if (result[1] === null) {
+        this.groups.delete(groupId);
+        this.finish(run, result);
+        continue;
+      }
+      // Own the bytes (a Buffer copy): `data` is a view into the whole result buffer.
+      const data = Buffer.from(result[1]);
+      writes.push({ type: run.act.type, key: run.act.key, expectedVersion: run.expectedVersion, data });
+      waiting.push({ run, result, data });
+    }
+    if (writes.length === 0) return;
+    this.o.committer.submitMany(writes).then(
+      (outcomes) => {
+        for (let i = 0; i < waiting.length; i++) this.committed(waiting[i]!.run, waiting[i]!.result, waiting[i]!.data, outcomes[i]!);
+        this.scheduleFlush();
+      },
+      (err: unknown) => {
+        for (const w of waiting) this.commitFailed(w.run, w.result[0], err);
+        this.scheduleFlush();
+      },
+    );
+  }
+
+  private committed(run: GroupRun, result: GroupResult, data: Buffer, outcome: WriteOutcome): void {
+    const groupId = result[0];
+    if (this.groups.get(groupId) !== run) return;
+    this.groups.delete(groupId);
+    const act = run.act;
+    if (outcome.ok) {
+      act.record = { version: outcome.version, data };
+      act.conflicts = 0;
       this.finish(run, result);
       return;
     }
-    // Own the bytes: `data` is a view into the whole result buffer.
-    const own = Uint8Array.prototype.slice.call(data);
-    this.o.committer.submit({ type: run.act.type, key: run.act.key, expectedVersion: run.expectedVersion, data: own }).then(
-      (outcome) => {
-        if (this.groups.get(groupId) !== run) return;
-        this.groups.delete(groupId);
-        const act = run.act;
-        if (outcome.ok) {
-          act.record = { version: outcome.version, data: own };
-          act.conflicts = 0;
-          this.finish(run, [groupId, own, results, tells, events]);
-          return;
-        }
-        // Someone else wrote this actor: re-run the same turns on what the grid holds now.
-        act.conflicts++;
-        act.record = outcome.current;
-        act.loaded = outcome.current !== undefined;
-        if (act.conflicts > MAX_CONFLICT_RETRIES) {
-          this.o.log('warn', 'conflict_retries_exhausted', { type: act.type, key: act.key });
-          for (const env of run.envs) env.fail({ code: 'E_UNAVAILABLE', message: 'the actor is being written elsewhere; retry after a backoff' });
-          act.conflicts = 0;
-          this.release(act);
-          return;
-        }
-        act.putBack(run.envs);
-        this.queuedTurns += run.envs.filter((e) => !e.done).length;
-        // Still busy while backing off, so no other group of this actor starts meanwhile.
-        setTimeout(() => this.release(act), Math.random() * CONFLICT_JITTER_MS);
-      },
-      (err: unknown) => {
-        if (this.groups.get(groupId) !== run) return;
-        this.groups.delete(groupId);
-        // Outcome unknown (the write may have landed): reload before the next turn; callers may retry with their idem key.
-        run.act.loaded = false;
-        const error = toErrorData(err, 'E_UNAVAILABLE');
-        for (const env of run.envs) env.fail(error.code === 'E_ACTOR_FAILED' ? { code: 'E_UNAVAILABLE', message: error.message } : error);
-        this.release(run.act);
-      },
-    );
+    // Someone else wrote this actor: re-run the same turns on what the grid holds now.
+    act.conflicts++;
+    act.record = outcome.current;
+    act.loaded = outcome.current !== undefined;
+    if (act.conflicts > MAX_CONFLICT_RETRIES) {
+      this.o.log('warn', 'conflict_retries_exhausted', { type: act.type, key: act.key });
+      for (const env of run.envs) env.fail({ code: 'E_UNAVAILABLE', message: 'the actor is being written elsewhere; retry after a backoff' });
+      act.conflicts = 0;
+      this.release(act);
+      return;
+    }
+    act.putBack(run.envs);
+    this.queuedTurns += run.envs.filter((e) => !e.done).length;
+    // Still busy while it waits, so no other group of this actor starts meanwhile.
+    setTimeout(() => this.release(act), Math.random() * CONFLICT_JITTER_MS);
+  }
+
+  private commitFailed(run: GroupRun, groupId: number, err: unknown): void {
+    if (this.groups.get(groupId) !== run) return;
+    this.groups.delete(groupId);
+    // Outcome unknown (the write may have landed): reload before the next turn; callers may retry with their idem key.
+    run.act.loaded = false;
+    const error = toErrorData(err, 'E_UNAVAILABLE');
+    for (const env of run.envs) env.fail(error.code === 'E_ACTOR_FAILED' ? { code: 'E_UNAVAILABLE', message: error.message } : error);
+    this.release(run.act);
   }
 
   private finish(run: GroupRun, [, , results, tells, events]: GroupResult): void {
