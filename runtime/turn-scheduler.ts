@@ -18,7 +18,7 @@ import { toErrorData, type ErrorData } from '../protocol/errors.js';
 import type { Envelope } from './envelope.js';
 import type { GroupCommitter } from './group-committer.js';
 import type { GroupResult, OutgoingEvent, OutgoingTell, TaskGroup, TurnMessage } from './pool/protocol.js';
-import type { TurnPool } from './pool/turn-pool.js';
+import { TaskTimeout, type TurnPool } from './pool/turn-pool.js';
 
 /** Conflicts in a row on one actor before its callers get E_UNAVAILABLE. */
 const MAX_CONFLICT_RETRIES = 16;
@@ -31,6 +31,8 @@ const CONFLICT_JITTER_MS = 0.5;
 /** Most turns in one pool task; large enough to amortize the hand-off, small enough to spread over threads. */
 const MAX_TASK_TURNS = 1024;
 const MIN_TASK_TURNS = 32;
+/** Extra time a task gets past its latest call deadline before its worker is terminated. */
+const TASK_GRACE_MS = 1000;
 
 class Activation {
   readonly queue: Envelope[] = [];
@@ -257,9 +259,13 @@ export class TurnScheduler {
     if (task.length > 0) this.runTask(task);
   }
 
-  private runTask(task: TaskGroup[]): void {
+  private runTask(task: TaskGroup[], isolated = false): void {
     this.tasksOut++;
-    this.o.pool.run(task).then(
+    // Sync work past the latest deadline in the batch can only be a stuck handler.
+    let latest = 0;
+    for (const g of task) latest = Math.max(latest, this.groups.get(g[0])?.latestDeadline ?? 0);
+    const timeoutMs = Math.max(1, latest - Date.now()) + TASK_GRACE_MS;
+    this.o.pool.run(task, timeoutMs).then(
       ([done]) => {
         this.tasksOut--;
         this.completeAll(done);
@@ -267,11 +273,19 @@ export class TurnScheduler {
       },
       (err: unknown) => {
         this.tasksOut--;
-        // The worker died or the pool refused: nothing was committed, so the state is unchanged.
+        // The worker died (process.exit, a crash) or was terminated (a stuck handler): nothing
+        // was committed, so every actor in the batch still has its old state.
         const cause = err instanceof Error ? err.message : String(err);
-        const error: ErrorData = { code: 'E_ACTOR_FAILED', message: `the worker thread running this turn stopped (${cause}); the actor's state is unchanged` };
-        this.o.log('warn', 'task_failed', { error: cause, groups: task.length });
-        for (const g of task) this.abandon(g[0], error);
+        this.o.log('warn', 'task_failed', { error: cause, groups: task.length, isolated });
+        if (!isolated && task.length > 1) {
+          // One bad actor must not fail the others that shared its batch: run each group on its own once.
+          for (const g of task) this.runTask([g], true);
+        } else {
+          const error: ErrorData = err instanceof TaskTimeout
+            ? { code: 'E_TIMEOUT', message: `${cause}; the actor's state is unchanged` }
+            : { code: 'E_ACTOR_FAILED', message: `the worker thread running this turn stopped (${cause}); the actor's state is unchanged` };
+          for (const g of task) this.abandon(g[0], error);
+        }
         this.scheduleFlush();
       },
     );

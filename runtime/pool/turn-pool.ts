@@ -31,6 +31,14 @@ export interface TurnPoolHost {
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
+/** A task ran past its deadline and its worker thread was terminated. */
+export class TaskTimeout extends Error {
+  override name = 'TaskTimeout';
+  constructor(readonly ms: number) {
+    super(`the turn ran past its deadline (${ms} ms); its worker thread was replaced`);
+  }
+}
+
 export class TurnPool {
   private readonly pool: Piscina;
   private readonly up: BroadcastChannel;
@@ -92,10 +100,22 @@ export class TurnPool {
     return Math.max(1, this.pool.threads.length) * 2;
   }
 
-  async run(groups: readonly TaskGroup[]): Promise<TaskResult> {
+  /**
+   * Runs a batch of turns. A task still running after `timeoutMs` (a handler
+   * stuck in a loop) has its worker thread terminated; piscina starts a fresh
+   * one, and the task rejects with a TaskTimeout error.
+   */
+  async run(groups: readonly TaskGroup[], timeoutMs: number): Promise<TaskResult> {
     const task = tight(packr.pack(groups));
     const started = performance.now();
-    const result = (await this.pool.run(task, { transferList: [task.buffer as ArrayBuffer] })) as Uint8Array;
+    const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+    let result: Uint8Array;
+    try {
+      result = (await this.pool.run(task, { transferList: [task.buffer as ArrayBuffer], signal })) as Uint8Array;
+    } catch (err) {
+      if (signal.aborted) throw new TaskTimeout(timeoutMs);
+      throw err;
+    }
     // Time a task spends queued in piscina counts as busy too: the pool had no thread for it.
     this.busyMs += performance.now() - started;
     return packr.unpack(result) as TaskResult;
