@@ -34,6 +34,8 @@ export interface NodeConfig {
   readonly idleMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly cluster: ClusterConfig;
+  /** From TROUPE_AUTH_SECRET only: when set, clients must present an HS256 JWT signed with it. Never logged. */
+  readonly authSecret: string | null;
 }
 
 /** How this node joins others. `discovery: 'none'` is a single node owning every shard. */
@@ -175,6 +177,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     idemTtlMs: val.idemTtl,
     idleMs: val.idle,
     logLevel: val.logLevel,
+    authSecret: env.TROUPE_AUTH_SECRET === undefined || env.TROUPE_AUTH_SECRET === '' ? null : env.TROUPE_AUTH_SECRET,
     cluster: Object.freeze({
       discovery: val.discovery,
       consulUrl: val.consul,
@@ -187,6 +190,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
       insecure: val.insecureCluster === 'true',
     }),
   };
+  if (config.authSecret !== null && config.authSecret.length < 32) throw new ConfigError('TROUPE_AUTH_SECRET must be at least 32 characters (HS256 keys should be as long as the hash)');
   if (config.cluster.discovery !== 'none') {
     if (config.cluster.secret === null && !config.cluster.insecure) {
       throw new ConfigError('cluster mode needs TROUPE_CLUSTER_SECRET (shared by all nodes) so strangers cannot join; --insecure-cluster true skips this on a trusted network');

@@ -10,6 +10,7 @@ import type { NodeConfig } from './config.js';
 import { DeadlineWheel, type Expirable } from './deadline-wheel.js';
 import { DISCARD, type ReplySink } from './envelope.js';
 import { Gateway } from './gateway/gateway.js';
+import { jwtAuthenticator, openAccess } from './gateway/auth.js';
 import type { Readiness } from './gateway/http-routes.js';
 import { GroupCommitter } from './group-committer.js';
 import { createLogger, type Logger } from './log.js';
@@ -135,7 +136,7 @@ export class TroupeNode {
       metrics: this.metrics,
       log: this.log,
       readiness: () => this.readiness(),
-      authenticate: () => ({ caller: null }),
+      auth: c.authSecret === null ? openAccess : jwtAuthenticator(c.authSecret),
     });
     const port = await this.gateway.listen();
     this.state = 'running';

@@ -3,8 +3,7 @@
  * protocol v1 at /v1/ws) and HTTP (calls, health, metrics).
  */
 import uws from 'uWebSockets.js';
-import type { HttpRequest, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
-import type { ErrorData } from '../../protocol/errors.js';
+import type { TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { WS_PATH } from '../../protocol/wire.js';
 import type { Logger } from '../log.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
@@ -14,6 +13,7 @@ import { ClientConnection, type ConnectionOwner, type SocketData } from './clien
 import { FrameHandler } from './frame-handler.js';
 import { addHttpRoutes, type Readiness } from './http-routes.js';
 import { assertNativeUws } from './native-uws.js';
+import { presentedToken, type AuthResult, type Authenticator } from './auth.js';
 
 export interface GatewayOptions {
   readonly host: string;
@@ -27,7 +27,7 @@ export interface GatewayOptions {
   readonly metrics: NodeMetrics;
   readonly log: Logger;
   readonly readiness: () => Readiness;
-  readonly authenticate: (req: HttpRequest) => { caller: string | null } | { error: ErrorData };
+  readonly auth: Authenticator;
 }
 
 // Past this many buffered bytes a client is treated as not reading: its new frames wait.
@@ -74,19 +74,31 @@ export class Gateway implements ConnectionOwner {
           res.writeStatus('503 Service Unavailable').end(`{"code":"E_OVERLOADED","message":"node has ${this.connections.size} connections, the maximum (--max-connections)"}`);
           return;
         }
-        const who = o.authenticate(req);
-        if ('error' in who) {
-          o.metrics.recordError(who.error.code);
-          res.writeStatus('401 Unauthorized').end(JSON.stringify({ code: who.error.code, message: who.error.message }));
+        // uWS's request object dies with this callback: read everything before any await.
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const token = presentedToken(req.getHeader('authorization'), req.getQuery() ?? '');
+        const upgrade = (who: AuthResult): void => {
+          if ('error' in who) {
+            o.metrics.recordError(who.error.code);
+            res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: who.error.code, message: who.error.message }));
+            return;
+          }
+          res.upgrade<SocketData>({ conn: null, caller: who.caller }, key, protocol, extensions, context);
+        };
+        const who = o.auth.verify(token);
+        if (!(who instanceof Promise)) {
+          upgrade(who);
           return;
         }
-        res.upgrade<SocketData>(
-          { conn: null, caller: who.caller },
-          req.getHeader('sec-websocket-key'),
-          req.getHeader('sec-websocket-protocol'),
-          req.getHeader('sec-websocket-extensions'),
-          context,
-        );
+        let aborted = false;
+        res.onAborted(() => {
+          aborted = true;
+        });
+        void who.then((result) => {
+          if (!aborted) res.cork(() => upgrade(result));
+        });
       },
       open: (ws) => {
         const data = ws.getUserData();
@@ -103,7 +115,13 @@ export class Gateway implements ConnectionOwner {
         o.topics.unsubscribeAll(conn);
       },
     });
-    addHttpRoutes(this.app, { router: o.router, metrics: o.metrics, maxFrame: o.maxFrame, readiness: o.readiness, authenticate: o.authenticate });
+    addHttpRoutes(this.app, {
+      router: o.router,
+      metrics: o.metrics,
+      maxFrame: o.maxFrame,
+      readiness: o.readiness,
+      authenticate: (req) => o.auth.verify(presentedToken(req.getHeader('authorization'), '')),
+    });
   }
 
   get connectionCount(): number {

@@ -4,6 +4,7 @@ import type { ReplySink } from '../envelope.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { TurnResult } from '../pool/protocol.js';
 import type { Router } from '../router.js';
+import type { AuthResult } from './auth.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -16,7 +17,8 @@ export interface HttpDeps {
   readonly maxFrame: number;
   readonly readiness: () => Readiness;
   /** Checks the request's credentials; returns the caller id, or an error to send. */
-  readonly authenticate: (req: HttpRequest) => Promise<{ caller: string | null } | { error: ErrorData }> | { caller: string | null } | { error: ErrorData };
+  /** Reads the request's credentials synchronously (uWS requests die with their callback), checks them maybe later. */
+  readonly authenticate: (req: HttpRequest) => Promise<AuthResult> | AuthResult;
 }
 
 const STATUS_TEXT: Record<number, string> = {
