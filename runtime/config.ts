@@ -20,6 +20,8 @@ export interface NodeConfig {
   readonly maxBatch: number;
   readonly maxInflight: number;
   readonly maxConnections: number;
+  /** Calls per second per connection; 0 means unlimited. */
+  readonly rateLimit: number;
   /** Turns waiting in mailboxes node-wide before new calls get E_OVERLOADED. */
   readonly maxQueued: number;
   readonly callTimeoutMs: number;
@@ -99,6 +101,7 @@ export const SETTINGS = {
   maxBatch: { flag: '--max-batch', env: 'TROUPE_MAX_BATCH', parse: int(1, 1_000_000), fallback: () => 10_000, help: 'most messages in one frame' },
   maxInflight: { flag: '--max-inflight', env: 'TROUPE_MAX_INFLIGHT', parse: int(1, 10_000_000), fallback: () => 10_000, help: 'most unanswered calls per connection' },
   maxConnections: { flag: '--max-connections', env: 'TROUPE_MAX_CONNECTIONS', parse: int(1, 10_000_000), fallback: () => 10_000, help: 'most client connections' },
+  rateLimit: { flag: '--rate-limit', env: 'TROUPE_RATE_LIMIT', parse: int(0, 100_000_000), fallback: () => 0, help: 'calls per second per connection, bursts up to one second\'s worth (0: no limit)' },
   maxQueued: { flag: '--max-queued', env: 'TROUPE_MAX_QUEUED', parse: int(1, 100_000_000), fallback: () => 100_000, help: 'most turns waiting node-wide before E_OVERLOADED' },
   callTimeout: { flag: '--call-timeout', env: 'TROUPE_CALL_TIMEOUT', parse: int(1, 3_600_000), fallback: () => 10_000, help: 'default call deadline, ms' },
   turnsPerActorBatch: { flag: '--turns-per-batch', env: 'TROUPE_TURNS_PER_BATCH', parse: int(1, 100_000), fallback: () => 256, help: 'most turns of one actor run in one pool task' },
@@ -169,6 +172,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     maxBatch: val.maxBatch,
     maxInflight: val.maxInflight,
     maxConnections: val.maxConnections,
+    rateLimit: val.rateLimit,
     maxQueued: val.maxQueued,
     callTimeoutMs: val.callTimeout,
     turnsPerActorBatch: val.turnsPerActorBatch,

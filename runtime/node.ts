@@ -131,6 +131,7 @@ export class TroupeNode {
       maxBatch: c.maxBatch,
       maxInflight: c.maxInflight,
       maxConnections: c.maxConnections,
+      rateLimit: c.rateLimit,
       router: this.router,
       topics: this.topics,
       metrics: this.metrics,

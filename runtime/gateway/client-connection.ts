@@ -31,6 +31,9 @@ export class ClientConnection implements ReplySink, Subscriber {
   parkedBytes = 0;
   congested = false;
   closed = false;
+  /** Token bucket for --rate-limit: starts full (one second's worth). */
+  private tokens = -1;
+  private refilledAt = 0;
 
   constructor(
     private ws: WebSocket<SocketData> | null,
@@ -42,6 +45,17 @@ export class ClientConnection implements ReplySink, Subscriber {
     this.inflight--;
     if (this.closed) return;
     this.push(result[0] === 1 ? { op: 'result', id, value: result[1] } : errorMessage(id, result[1]));
+  }
+
+  /** Takes one call's token from the bucket; false when the connection is over its rate. */
+  takeToken(ratePerSecond: number): boolean {
+    const now = performance.now();
+    if (this.tokens < 0) this.tokens = ratePerSecond;
+    else this.tokens = Math.min(ratePerSecond, this.tokens + ((now - this.refilledAt) * ratePerSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   /** An answer that did not come from a turn (sub, unsub, refusals at the edge). */

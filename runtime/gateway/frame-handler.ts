@@ -10,6 +10,8 @@ export interface FrameLimits {
   readonly maxFrame: number;
   readonly maxBatch: number;
   readonly maxInflight: number;
+  /** Calls per second per connection (0: unlimited). */
+  readonly rateLimit: number;
 }
 
 /**
@@ -60,6 +62,11 @@ export class FrameHandler {
     }
     switch (msg.op) {
       case 'call':
+        if (this.limits.rateLimit > 0 && !conn.takeToken(this.limits.rateLimit)) {
+          this.metrics.recordError('E_OVERLOADED');
+          conn.error(msg.id, { code: 'E_OVERLOADED', message: `connection is over its rate limit of ${this.limits.rateLimit} calls/s (--rate-limit); slow down` });
+          return;
+        }
         if (conn.inflight >= this.limits.maxInflight) {
           this.metrics.recordError('E_OVERLOADED');
           conn.error(msg.id, { code: 'E_OVERLOADED', message: `connection has ${conn.inflight} calls in flight, the maximum (--max-inflight); wait for answers` });

@@ -22,6 +22,7 @@ export interface GatewayOptions {
   readonly maxBatch: number;
   readonly maxInflight: number;
   readonly maxConnections: number;
+  readonly rateLimit: number;
   readonly router: Router;
   readonly topics: TopicHub;
   readonly metrics: NodeMetrics;
