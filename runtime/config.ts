@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { GRID_ENGINES, type GridConfig, type GridEngineName } from '../grid/index.js';
+import { BulkheadSpecError, parseBulkheads, type BulkheadSpec } from './bulkheads.js';
 
 /**
  * A node's settings, parsed and validated once at start-up (flags win over
@@ -24,6 +25,8 @@ export interface NodeConfig {
   readonly rateLimit: number;
   /** Turns waiting in mailboxes node-wide before new calls get E_OVERLOADED. */
   readonly maxQueued: number;
+  /** Groups of actor types with pools and backlogs of their own; the rest share `default`. */
+  readonly bulkheads: readonly BulkheadSpec[];
   readonly callTimeoutMs: number;
   /** Most turns one actor runs in one pool task (they still run one at a time). */
   readonly turnsPerActorBatch: number;
@@ -102,6 +105,7 @@ export const SETTINGS = {
   maxInflight: { flag: '--max-inflight', env: 'TROUPE_MAX_INFLIGHT', parse: int(1, 10_000_000), fallback: () => 10_000, help: 'most unanswered calls per connection' },
   maxConnections: { flag: '--max-connections', env: 'TROUPE_MAX_CONNECTIONS', parse: int(1, 10_000_000), fallback: () => 10_000, help: 'most client connections' },
   rateLimit: { flag: '--rate-limit', env: 'TROUPE_RATE_LIMIT', parse: int(0, 100_000_000), fallback: () => 0, help: 'calls per second per connection, bursts up to one second\'s worth (0: no limit)' },
+  bulkheads: { flag: '--bulkheads', env: 'TROUPE_BULKHEADS', parse: str, fallback: () => '', help: 'actor types on pools of their own: name:TypeA,TypeB[:threads=N][:min-threads=N][:queue=N];...' },
   maxQueued: { flag: '--max-queued', env: 'TROUPE_MAX_QUEUED', parse: int(1, 100_000_000), fallback: () => 100_000, help: 'most turns waiting node-wide before E_OVERLOADED' },
   callTimeout: { flag: '--call-timeout', env: 'TROUPE_CALL_TIMEOUT', parse: int(1, 3_600_000), fallback: () => 10_000, help: 'default call deadline, ms' },
   turnsPerActorBatch: { flag: '--turns-per-batch', env: 'TROUPE_TURNS_PER_BATCH', parse: int(1, 100_000), fallback: () => 256, help: 'most turns of one actor run in one pool task' },
@@ -174,6 +178,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     maxConnections: val.maxConnections,
     rateLimit: val.rateLimit,
     maxQueued: val.maxQueued,
+    bulkheads: Object.freeze(parseBulkheadsSetting(val.bulkheads, { maxThreads, minThreads, maxQueued: val.maxQueued })),
     callTimeoutMs: val.callTimeout,
     turnsPerActorBatch: val.turnsPerActorBatch,
     commitWindowMs: val.commitWindow,
@@ -204,6 +209,15 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     if (['0.0.0.0', '::'].includes(config.cluster.advertise)) throw new ConfigError('--advertise must be an address other nodes can dial when --host is a wildcard');
   }
   return Object.freeze(config);
+}
+
+function parseBulkheadsSetting(spec: string, defaults: { maxThreads: number; minThreads: number; maxQueued: number }): BulkheadSpec[] {
+  try {
+    return parseBulkheads(spec, defaults);
+  } catch (err) {
+    if (err instanceof BulkheadSpecError) throw new ConfigError(`--bulkheads: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The configuration table, for `troupe start --help` and the README. */

@@ -20,6 +20,7 @@ import { TurnPool } from './pool/turn-pool.js';
 import { Router } from './router.js';
 import { TopicHub } from './topics.js';
 import { TurnScheduler } from './turn-scheduler.js';
+import { Bulkheads, type Bulkhead, type BulkheadSpec } from './bulkheads.js';
 import { Cluster } from './cluster/cluster.js';
 import { createDiscovery, type Member } from './discovery/index.js';
 import { createTransport, type Transport } from './transport/index.js';
@@ -44,8 +45,7 @@ class PromiseSink implements ReplySink {
 export class TroupeNode {
   readonly log: Logger;
   private grid!: GuardedGrid;
-  private pool!: TurnPool;
-  private scheduler!: TurnScheduler;
+  private bulkheads!: Bulkheads;
   private gateway!: Gateway;
   private wheel!: DeadlineWheel<Expirable>;
   readonly topics = new TopicHub(() => this.cluster?.interestChanged());
@@ -85,45 +85,60 @@ export class TroupeNode {
     this.log.log('info', 'grid_ready', { engine: this.grid.engine });
     this.wheel = new DeadlineWheel<Expirable>();
     this.metrics = new NodeMetrics(c.nodeId, {
-      queuedTurns: () => this.scheduler?.queued ?? 0,
-      activeActors: () => this.scheduler?.activeActors ?? 0,
-      inflightGroups: () => this.scheduler?.inflightGroups ?? 0,
+      queuedTurns: () => this.bulkheads?.queued ?? 0,
+      activeActors: () => this.bulkheads?.activeActors ?? 0,
+      inflightGroups: () => this.bulkheads?.inflightGroups ?? 0,
       connections: () => this.gateway?.connectionCount ?? 0,
-      pools: () => (this.pool === undefined ? [] : [{ name: 'default', ...this.pool.stats() }]),
+      pools: () => this.bulkheads?.all.map((b) => ({ name: b.name, ...b.pool.stats() })) ?? [],
       breakers: () => (this.grid === undefined ? [] : [{ name: 'grid', state: this.grid.breakerState }]),
     });
-    this.pool = new TurnPool(
-      {
-        name: `${c.nodeId}:default`,
-        modules: c.actors,
-        minThreads: c.minThreads,
-        maxThreads: c.maxThreads,
-        callTimeoutMs: c.callTimeoutMs,
-        idemMax: c.idemMax,
-        idemTtlMs: c.idemTtlMs,
-      },
-      {
-        call: (msg) => this.workerCall(msg),
-        grid: (op, name, args) => this.workerGrid(op, name, args),
-        deferredResult: (result) => this.scheduler.deferredResult(result),
-      },
-    );
-    this.scheduler = new TurnScheduler({
-      grid: this.grid,
-      committer: new GroupCommitter(this.grid, c.commitWindowMs),
-      pool: this.pool,
-      turnsPerActorBatch: c.turnsPerActorBatch,
-      maxQueued: c.maxQueued,
-      idleMs: c.idleMs,
-      isLocal: (type, key) => this.cluster === null || this.cluster.isLocal(type, key),
-      reroute: (envs) => {
-        for (const env of envs) this.router.reroute(env);
-      },
-      onTells: (tells) => this.sendTells(tells),
-      onEvents: (events) => this.publishEvents(events),
-      log: (level, event, fields) => this.log.log(level, event, fields),
-    });
-    this.router = new Router(registry, this.scheduler, this.wheel, this.metrics, c.callTimeoutMs);
+    const committer = new GroupCommitter(this.grid, c.commitWindowMs);
+    const groupOf = new Map<string, string>();
+    const specs: BulkheadSpec[] = [{ name: 'default', types: [], maxThreads: c.maxThreads, minThreads: c.minThreads, maxQueued: c.maxQueued }, ...c.bulkheads];
+    for (const spec of c.bulkheads) {
+      for (const type of spec.types) {
+        if (registry.get(type) === undefined) throw new Error(`bulkhead '${spec.name}' names actor type '${type}', which no --actors module exports`);
+        groupOf.set(type, spec.name);
+      }
+    }
+    const built: Bulkhead[] = [];
+    for (const spec of specs) {
+      let scheduler: TurnScheduler | undefined;
+      const pool = new TurnPool(
+        {
+          name: `${c.nodeId}:${spec.name}`,
+          modules: c.actors,
+          minThreads: spec.minThreads,
+          maxThreads: spec.maxThreads,
+          callTimeoutMs: c.callTimeoutMs,
+          idemMax: c.idemMax,
+          idemTtlMs: c.idemTtlMs,
+        },
+        {
+          call: (msg) => this.workerCall(msg),
+          grid: (op, name, args) => this.workerGrid(op, name, args),
+          deferredResult: (result) => scheduler!.deferredResult(result),
+        },
+      );
+      scheduler = new TurnScheduler({
+        grid: this.grid,
+        committer,
+        pool,
+        turnsPerActorBatch: c.turnsPerActorBatch,
+        maxQueued: spec.maxQueued,
+        idleMs: c.idleMs,
+        isLocal: (type, key) => this.cluster === null || this.cluster.isLocal(type, key),
+        reroute: (envs) => {
+          for (const env of envs) this.router.reroute(env);
+        },
+        onTells: (tells) => this.sendTells(tells),
+        onEvents: (events) => this.publishEvents(events),
+        log: (level, event, fields) => this.log.log(level, event, { bulkhead: spec.name, ...fields }),
+      });
+      built.push({ name: spec.name, pool, scheduler });
+    }
+    this.bulkheads = new Bulkheads(built, groupOf);
+    this.router = new Router(registry, this.bulkheads, this.wheel, this.metrics, c.callTimeoutMs);
     this.gateway = new Gateway({
       host: c.host,
       port: c.port,
@@ -182,7 +197,7 @@ export class TroupeNode {
         // While draining this node owns nothing: calls peers still send here go on to the owner.
         callLocal: (req, sink, id) => (this.state === 'draining' ? this.router.call(req, sink, id) : this.router.callLocal(req, sink, id)),
         route: (req, sink, id) => this.router.call(req, sink, id),
-        ownershipChanged: () => this.scheduler.ownershipChanged(),
+        ownershipChanged: () => this.bulkheads.ownershipChanged(),
         deliverEvent: (topic, data) => void this.topics.publish(topic, data),
         localTopics: () => this.topics.topicNames(),
       },
@@ -269,17 +284,17 @@ export class TroupeNode {
     if (this.cluster !== null && wasRunning) {
       // Give up every shard first: peers take over, and mail queued here moves to them.
       await this.cluster.leave().catch((err: unknown) => this.log.log('warn', 'leave_failed', { error: (err as Error).message }));
-      this.log.log('info', 'draining', { forwardedInflight: this.cluster.inflight, queued: this.scheduler.queued });
+      this.log.log('info', 'draining', { forwardedInflight: this.cluster.inflight, queued: this.bulkheads.queued });
     }
-    if (wasRunning) await this.scheduler.drain(Math.max(0, until - Date.now()));
+    if (wasRunning) await this.bulkheads.drain(Math.max(0, until - Date.now()));
     // Calls this node's clients sent on to other nodes: wait for their answers before closing the clients.
     while (this.cluster !== null && this.cluster.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    this.scheduler?.close();
+    this.bulkheads?.close();
     await this.gateway?.close();
     await this.cluster?.close();
     if (this.cluster === null) await this.transport?.close();
     this.wheel?.close();
-    await this.pool?.close();
+    await this.bulkheads?.closePools();
     for (const handle of this.locks.values()) await handle.release().catch(() => {});
     // A grid handed in by the caller is the caller's to close.
     if (this.options.grid === undefined) await this.grid?.close();

@@ -5,7 +5,7 @@ import type { DeadlineWheel, Expirable } from './deadline-wheel.js';
 import { DISCARD, Envelope, type ReplySink } from './envelope.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import type { TurnResult } from './pool/protocol.js';
-import type { TurnScheduler } from './turn-scheduler.js';
+
 
 /** A call as it enters the node, from any source (client, HTTP, worker, peer). */
 export interface CallRequest {
@@ -36,7 +36,7 @@ export class Router {
 
   constructor(
     private readonly registry: ActorRegistry,
-    private readonly scheduler: TurnScheduler,
+    private readonly turns: { enqueue(env: Envelope): void },
     private readonly wheel: DeadlineWheel<Expirable>,
     private readonly metrics: NodeMetrics,
     private readonly defaultTimeoutMs: number,
@@ -90,7 +90,7 @@ export class Router {
     const env = new Envelope(req.type, req.key, req.method, req.args, req.idem ?? null, req.caller ?? null, Date.now() + timeout, sink, id, performance.now(), this.settled);
     env.forwarded = forwarded;
     this.wheel.add(env, env.deadline);
-    this.scheduler.enqueue(env);
+    this.turns.enqueue(env);
   }
 
   private refuse(sink: ReplySink, id: number | string, error: ErrorData): void {
