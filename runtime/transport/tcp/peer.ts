@@ -200,7 +200,9 @@ export class Peer {
     // Open breaker: its halfOpen event brings the next attempt.
     if (code === 'EOPENBREAKER' || this.breaker?.opened === true) return;
     if (!NEUTRAL_CODES.has(code as never)) {
-      this.log('debug', 'link.dial_failed', { peer: this.id, reason: code, message: (err as Error)?.message });
+      // Nobody listening is routine while a peer restarts; a peer that answers but refuses us is a misconfiguration.
+      const routine = code === 'LINK_CONNECT_FAILED' || code === 'LINK_HANDSHAKE_TIMEOUT';
+      this.log(routine ? 'debug' : 'warn', 'link.dial_failed', { peer: this.id, reason: code, message: (err as Error)?.message });
     }
     this.scheduleRetry();
   }
