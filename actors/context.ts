@@ -16,6 +16,7 @@ export interface ActorGridMap {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<boolean>;
+  keys(): Promise<string[]>;
 }
 
 export interface ActorGridCounter {

@@ -42,6 +42,8 @@ export interface GridMap {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /** Every key, from the owners (not a near cache). Meant for small maps such as journals. */
+  keys(): Promise<string[]>;
 }
 
 /** A cluster-wide counter. */

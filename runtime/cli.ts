@@ -46,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'start':
         return await start(rest);
+      case 'cluster': return await (await import('./cli/cluster/index.js')).clusterCommand(rest);
       case 'hazelcast': {
         const modulePath = '../grid/hazelcast/members.js';
         const { hazelcastCommand } = (await import(modulePath)) as { hazelcastCommand: (a: string[]) => Promise<number> };

@@ -37,6 +37,8 @@ export interface NodeConfig {
   readonly idemTtlMs: number;
   /** Idle activations are forgotten after this long (their state is in the grid). */
   readonly idleMs: number;
+  readonly sagaScanMs: number;
+  readonly sagaStaleMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly cluster: ClusterConfig;
   /** From TROUPE_AUTH_SECRET only: when set, clients must present an HS256 JWT signed with it. Never logged. */
@@ -110,6 +112,8 @@ export const SETTINGS = {
   callTimeout: { flag: '--call-timeout', env: 'TROUPE_CALL_TIMEOUT', parse: int(1, 3_600_000), fallback: () => 10_000, help: 'default call deadline, ms' },
   turnsPerActorBatch: { flag: '--turns-per-batch', env: 'TROUPE_TURNS_PER_BATCH', parse: int(1, 100_000), fallback: () => 256, help: 'most turns of one actor run in one pool task' },
   commitWindow: { flag: '--commit-window', env: 'TROUPE_COMMIT_WINDOW', parse: int(0, 1000), fallback: () => 0, help: 'ms to gather grid writes into one group commit (0: what one event-loop callback produced)' },
+  sagaScan: { flag: '--saga-scan', env: 'TROUPE_SAGA_SCAN', parse: int(100, 3_600_000), fallback: () => 2000, help: 'how often to look for unfinished sagas to resume, ms' },
+  sagaStale: { flag: '--saga-stale', env: 'TROUPE_SAGA_STALE', parse: int(100, 86_400_000), fallback: () => 15_000, help: 'a saga journal entry untouched this long is resumed, ms' },
   idemMax: { flag: '--idem-max', env: 'TROUPE_IDEM_MAX', parse: int(0, 100_000), fallback: () => 64, help: 'idempotency results kept per actor' },
   idemTtl: { flag: '--idem-ttl', env: 'TROUPE_IDEM_TTL', parse: int(0), fallback: () => 24 * 3600 * 1000, help: 'how long idempotency results are kept, ms' },
   idle: { flag: '--idle', env: 'TROUPE_IDLE', parse: int(0), fallback: () => 60_000, help: 'ms before an idle actor is forgotten (its state stays in the grid)' },
@@ -185,6 +189,8 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     idemMax: val.idemMax,
     idemTtlMs: val.idemTtl,
     idleMs: val.idle,
+    sagaScanMs: val.sagaScan,
+    sagaStaleMs: val.sagaStale,
     logLevel: val.logLevel,
     authSecret: env.TROUPE_AUTH_SECRET === undefined || env.TROUPE_AUTH_SECRET === '' ? null : env.TROUPE_AUTH_SECRET,
     cluster: Object.freeze({

@@ -20,6 +20,7 @@ import { TurnPool } from './pool/turn-pool.js';
 import { Router } from './router.js';
 import { TopicHub } from './topics.js';
 import { TurnScheduler } from './turn-scheduler.js';
+import { SagaResumer } from './saga-resumer.js';
 import { Bulkheads, type Bulkhead, type BulkheadSpec } from './bulkheads.js';
 import { Cluster } from './cluster/cluster.js';
 import { createDiscovery, type Member } from './discovery/index.js';
@@ -50,6 +51,7 @@ export class TroupeNode {
   private wheel!: DeadlineWheel<Expirable>;
   readonly topics = new TopicHub(() => this.cluster?.interestChanged());
   private cluster: Cluster | null = null;
+  private sagas: SagaResumer | null = null;
   private transport: Transport | null = null;
   metrics!: NodeMetrics;
   router!: Router;
@@ -154,6 +156,14 @@ export class TroupeNode {
       readiness: () => this.readiness(),
       auth: c.authSecret === null ? openAccess : jwtAuthenticator(c.authSecret),
     });
+    this.sagas = new SagaResumer({
+      journal: (name) => this.grid.map(name),
+      isLocal: (type, key) => this.cluster === null || this.cluster.isLocal(type, key),
+      call: (req, sink, id) => this.router.call(req, sink, id),
+      log: this.log,
+      intervalMs: c.sagaScanMs,
+      staleMs: c.sagaStaleMs,
+    });
     const port = await this.gateway.listen();
     this.state = 'running';
     this.log.log('info', 'listening', { host: c.host, port, ws: `ws://${c.host}:${port}/v1/ws`, http: `http://${c.host}:${port}` });
@@ -242,6 +252,7 @@ export class TroupeNode {
       case 'map.get': return this.grid.map(name).get(args[0] as string);
       case 'map.set': return this.grid.map(name).set(args[0] as string, args[1]);
       case 'map.delete': return this.grid.map(name).delete(args[0] as string);
+      case 'map.keys': return this.grid.map(name).keys();
       case 'counter.get': return this.grid.counter(name).get();
       case 'counter.addAndGet': return this.grid.counter(name).addAndGet(args[0] as number);
       case 'lock': {
@@ -279,6 +290,7 @@ export class TroupeNode {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
     this.state = 'draining';
+    this.sagas?.close();
     this.gateway?.stopAccepting();
     const until = Date.now() + drainMs;
     if (this.cluster !== null && wasRunning) {

@@ -223,6 +223,22 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       assert.equal(await m.get('u1'), undefined);
     });
 
+    test('hot-map values of the same shape read back in any order', async () => {
+      const m = grid.map(`shape-${freshType()}`);
+      await m.set('first', { kind: 'x', n: 1, tags: ['a'] });
+      await m.set('second', { kind: 'y', n: 2, tags: ['b'] });
+      assert.deepEqual(await m.get('second'), { kind: 'y', n: 2, tags: ['b'] });
+      assert.deepEqual(await m.get('first'), { kind: 'x', n: 1, tags: ['a'] });
+    });
+
+    test('a hot map lists its keys', async () => {
+      const m = grid.map(`keys-${freshType()}`);
+      await m.set('a', 1);
+      await m.set('b', { x: 2 });
+      await m.delete('a');
+      assert.deepEqual((await m.keys()).sort(), ['b']);
+    });
+
     test('hot maps with different names are separate', async () => {
       const suffix = Date.now().toString(36);
       await grid.map(`a-${suffix}`).set('k', 1);

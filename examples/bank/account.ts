@@ -8,13 +8,21 @@ function checkAmount(amount: unknown): number {
 }
 
 /** A bank account per key. Balances are integers (cents): money is never a float. */
-export class Account extends Actor<{ balance: number }> {
-  static override expose = ['deposit', 'withdraw', 'balance'] as const;
-  state = { balance: 0 };
+export class Account extends Actor<{ balance: number; closed?: boolean }> {
+  static override expose = ['deposit', 'withdraw', 'balance', 'close'] as const;
+  state: { balance: number; closed?: boolean } = { balance: 0 };
 
   deposit(amount: number): number {
-    this.state.balance += checkAmount(amount);
+    const a = checkAmount(amount);
+    if (this.state.closed === true) throw new Error('ACCOUNT_CLOSED: this account takes no deposits');
+    this.state.balance += a;
     return this.state.balance;
+  }
+
+  /** Closes the account to deposits (withdrawals still work, so it can be emptied). */
+  close(): boolean {
+    this.state.closed = true;
+    return true;
   }
 
   withdraw(amount: number): number {

@@ -1,4 +1,4 @@
-import { pack, unpack } from 'msgpackr';
+import { decodeValue as unpack, encodeValue as pack } from '../value-codec.js';
 import { Errors } from '../../protocol/errors.js';
 import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../grid.js';
 
@@ -101,6 +101,10 @@ export class EmbeddedGrid implements Grid {
       delete: async (key) => {
         this.checkOpen();
         return store.delete(key);
+      },
+      keys: async () => {
+        this.checkOpen();
+        return [...store.keys()];
       },
     };
   }

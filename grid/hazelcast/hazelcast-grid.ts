@@ -1,5 +1,5 @@
 import type { IMap } from 'hazelcast-client';
-import { pack, unpack } from 'msgpackr';
+import { decodeValue as unpack, encodeValue as pack } from '../value-codec.js';
 import { Errors } from '../../protocol/errors.js';
 import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../grid.js';
 import { ClientSupervisor } from './client-supervisor.js';
@@ -122,6 +122,7 @@ export class HazelcastGrid implements Grid {
         }),
       set: (key, value) => this.guard(async () => (await this.mapOf(mapName)).set(key, pack(value))),
       delete: (key) => this.guard(async () => (await (await this.mapOf(mapName)).remove(key)) != null),
+      keys: () => this.guard(async () => (await (await this.mapOf(mapName)).keySet()) as string[]),
     };
   }
 

@@ -47,7 +47,7 @@ export type UpMessage =
   | { readonly k: 'grid'; readonly w: number; readonly id: number; readonly op: GridOp; readonly name: string; readonly args: readonly unknown[] }
   | { readonly k: 'done'; readonly result: Uint8Array };
 
-export type GridOp = 'map.get' | 'map.set' | 'map.delete' | 'counter.get' | 'counter.addAndGet' | 'lock' | 'unlock';
+export type GridOp = 'map.get' | 'map.set' | 'map.delete' | 'map.keys' | 'counter.get' | 'counter.addAndGet' | 'lock' | 'unlock';
 
 /** Host → worker over the side channel. */
 export type DownMessage =

@@ -77,6 +77,7 @@ const actorGrid: ActorGrid = {
     get: (key) => gridRequest('map.get', name, [key]),
     set: async (key, value) => void (await gridRequest('map.set', name, [key, value])),
     delete: async (key) => (await gridRequest('map.delete', name, [key])) as boolean,
+    keys: async () => (await gridRequest('map.keys', name, [])) as string[],
   }),
   counter: (name) => ({
     get: async () => (await gridRequest('counter.get', name, [])) as number,

@@ -89,14 +89,27 @@ export function nodeUrls(n: Pick<NodeRecord, 'port' | 'linkPort'>): { ws: string
   return { ws: `ws://${HOST}:${n.port}/v1/ws`, http: `http://${HOST}:${n.port}`, link: `${HOST}:${n.linkPort}` };
 }
 
-/** 'ready' on 200 from /health/ready, 'not ready' on another answer, 'unreachable' on none. */
-export async function nodeReadiness(port: number): Promise<'ready' | 'not ready' | 'unreachable'> {
+export interface Readiness {
+  /** 'ready' on 200 from /health/ready, 'not ready' on another answer, 'unreachable' on none. */
+  readonly state: 'ready' | 'not ready' | 'unreachable';
+  /** The member ids the node's cluster view lists (cluster mode), or null when it reports none. */
+  readonly members: readonly string[] | null;
+}
+
+export async function nodeReadiness(port: number): Promise<Readiness> {
   try {
     const res = await fetch(`http://${HOST}:${port}/health/ready`, { signal: AbortSignal.timeout(1_000) });
-    await res.arrayBuffer();
-    return res.ok ? 'ready' : 'not ready';
+    const text = await res.text();
+    let members: string[] | null = null;
+    try {
+      const list = (JSON.parse(text) as { cluster?: { members?: unknown } } | null)?.cluster?.members;
+      if (Array.isArray(list)) members = list.map(String);
+    } catch {
+      // not JSON: readiness still follows the status code
+    }
+    return { state: res.ok ? 'ready' : 'not ready', members };
   } catch {
-    return 'unreachable';
+    return { state: 'unreachable', members: null };
   }
 }
 
@@ -122,7 +135,7 @@ export async function waitNodeReady(n: NodeRecord, timeoutMs: number, progress: 
       listening = true;
       progress(`${n.id}: listening on ${nodeUrls(n).http}, waiting for /health/ready`);
     }
-    if (listening && (await nodeReadiness(n.port)) === 'ready') {
+    if (listening && (await nodeReadiness(n.port)).state === 'ready') {
       progress(`${n.id}: ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       return;
     }

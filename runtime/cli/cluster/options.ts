@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFlags } from '../../config.js';
 import { MANAGED_FLAGS } from './node-process.js';
-import { MAX_MEMBERS, NODES_IN_BLOCK } from './ports.js';
+import { checkBasePort, MAX_MEMBERS, NODES_IN_BLOCK } from './ports.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -140,6 +140,14 @@ export function parseCommand(argv: readonly string[]): Command {
   switch (name) {
     case 'up': {
       const actors = list(v.actors).map((a) => (isAbsolute(a) ? a : resolve(a)));
+      const basePort = v['base-port'] === undefined ? undefined : int(v['base-port'], '--base-port', 0, 1024, 65_535);
+      if (basePort !== undefined) {
+        try {
+          checkBasePort(basePort);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      }
       return {
         name,
         dir,
@@ -147,7 +155,7 @@ export function parseCommand(argv: readonly string[]): Command {
           nodes: int(v.nodes, '--nodes', 3, 1, NODES_IN_BLOCK),
           members: int(v['hazelcast-members'], '--hazelcast-members', 2, 1, MAX_MEMBERS),
           heapMb: int(v['hazelcast-heap'], '--hazelcast-heap', 256, 64, 65_536),
-          basePort: v['base-port'] === undefined ? undefined : int(v['base-port'], '--base-port', 0, 1024, 65_535),
+          basePort,
           actors: actors.length === 0 ? undefined : Object.freeze(actors),
           zones: Object.freeze(list(v.zones)),
           readyTimeoutMs,

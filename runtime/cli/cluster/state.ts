@@ -92,6 +92,8 @@ export function clearState(dir: string): void {
  * holder died is taken over. Returns the release function.
  */
 export function lockRunFolder(dir: string): () => void {
+  // Nothing to protect in a folder that does not exist (`down` of a cluster never started).
+  if (!existsSync(dir)) return () => {};
   const file = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

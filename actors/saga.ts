@@ -1,0 +1,127 @@
+/**
+ * Sagas: an operation across several actors, each step with a compensation,
+ * that finishes or fully compensates even if the node running it dies.
+ *
+ * How it stays correct:
+ * - Every step and compensation is called with a deterministic idempotency
+ *   key (`<saga id>:<step>` and `<saga id>:<step>:undo`), so running the saga
+ *   again from the start never applies a step twice: a step that already
+ *   committed answers with its stored result.
+ * - A journal entry in the grid (map `troupe.sagas`) is written before the
+ *   first step and whenever the saga turns to compensating, and deleted when
+ *   it ends. The runtime's saga resumer finds journal entries left behind by a
+ *   dead node and calls the saga actor's resume method again (`start` with
+ *   the same input by default), on whichever node owns it now.
+ * - Once the journal says "compensating", a resumed saga only compensates:
+ *   a forward step is never retried after the decision to undo.
+ *
+ * Transient failures of a step (E_TIMEOUT, E_UNAVAILABLE, E_OVERLOADED) are
+ * retried with the same key; a step that fails for a business reason
+ * (E_ACTOR_FAILED and anything else) turns the saga to compensation.
+ */
+import type { ActorGridMap } from './context.js';
+
+export const SAGA_JOURNAL = 'troupe.sagas';
+
+export interface SagaStep<I> {
+  readonly name: string;
+  /** The forward action; `idem` must be passed on to the actor called. */
+  run(input: I, idem: string): Promise<unknown>;
+  /** Undoes `run`; called only for steps whose `run` succeeded. */
+  compensate?(input: I, idem: string): Promise<unknown>;
+}
+
+export type SagaOutcome = 'completed' | 'failed';
+
+/** What the journal holds until the saga actor has committed the outcome. */
+export interface SagaJournalEntry<I = unknown> {
+  /** Actor type, key and method the resumer calls, with `[input]` as arguments. */
+  readonly type: string;
+  readonly key: string;
+  readonly method: string;
+  readonly input: I;
+  readonly phase: 'running' | 'compensating' | 'done';
+  /** While compensating: the last step whose forward action succeeded (-1: none). */
+  readonly undoFrom?: number;
+  readonly outcome?: SagaOutcome;
+  readonly updatedAt: number;
+}
+
+export interface SagaRun<I> {
+  /** Unique id of this saga instance (e.g. the transfer id); the journal key and idem prefix. */
+  readonly id: string;
+  readonly input: I;
+  readonly steps: readonly SagaStep<I>[];
+  readonly journal: ActorGridMap;
+  /** Where the resumer calls back: the saga actor's type, key and (idempotent) method. */
+  readonly resume: { readonly type: string; readonly key: string; readonly method: string };
+  /** Attempts per step for transient failures. Default 5. */
+  readonly attempts?: number;
+}
+
+const TRANSIENT = new Set(['E_TIMEOUT', 'E_UNAVAILABLE', 'E_OVERLOADED']);
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+async function withRetries<T>(attempts: number, fn: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !TRANSIENT.has(codeOf(err) ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** i) * (0.5 + Math.random())));
+    }
+  }
+}
+
+/**
+ * Runs (or resumes) a saga to its end and returns the outcome, which stays
+ * in the journal (phase "done") until `forgetSaga` after the saga actor has
+ * committed it: a crash in between must not let a re-run take another path.
+ * Throws only when a step or compensation keeps failing: the journal entry
+ * stays, and the resumer tries again later.
+ */
+export async function runSaga<I>(saga: SagaRun<I>): Promise<SagaOutcome> {
+  const attempts = saga.attempts ?? 5;
+  const write = (fields: Pick<SagaJournalEntry<I>, 'phase' | 'undoFrom' | 'outcome'>): Promise<void> =>
+    saga.journal.set(saga.id, { ...saga.resume, input: saga.input, updatedAt: Date.now(), ...fields });
+  const existing = (await saga.journal.get(saga.id)) as SagaJournalEntry<I> | undefined;
+  if (existing?.phase === 'done') return existing.outcome!;
+  let undoFrom: number;
+  if (existing?.phase === 'compensating') {
+    undoFrom = existing.undoFrom ?? -1;
+  } else {
+    if (existing === undefined) await write({ phase: 'running' });
+    undoFrom = -2;
+    for (let i = 0; i < saga.steps.length; i++) {
+      const step = saga.steps[i]!;
+      try {
+        await withRetries(attempts, () => step.run(saga.input, `${saga.id}:${step.name}`));
+      } catch (err) {
+        if (TRANSIENT.has(codeOf(err) ?? '')) throw err;
+        // The decision to undo is durable before any compensation runs.
+        undoFrom = i - 1;
+        await write({ phase: 'compensating', undoFrom });
+        break;
+      }
+    }
+    if (undoFrom === -2) {
+      await write({ phase: 'done', outcome: 'completed' });
+      return 'completed';
+    }
+  }
+  for (let i = undoFrom; i >= 0; i--) {
+    const step = saga.steps[i]!;
+    if (step.compensate !== undefined) await withRetries(attempts, () => step.compensate!(saga.input, `${saga.id}:${step.name}:undo`));
+  }
+  await write({ phase: 'done', outcome: 'failed' });
+  return 'failed';
+}
+
+/** Drops a saga's journal entry; call it once the saga actor's own state holds the outcome. */
+export async function forgetSaga(journal: ActorGridMap, id: string): Promise<void> {
+  await journal.delete(id);
+}

@@ -1,0 +1,142 @@
+/**
+ * `troupe cluster up`: Consul agent, Hazelcast members, then the nodes, all
+ * detached so they outlive the command. Every process is recorded in the
+ * state file as soon as it is launched; if any step fails (or the command is
+ * interrupted), everything started so far is stopped again.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchMemberJar, startMembers } from '../../../grid/hazelcast/members.js';
+import { fetchConsulBinary, isOurAgent, startAgent } from './consul-agent.js';
+import { isOurMember, knownMembers, teardown } from './down.js';
+import { isOurNode, launchNode, nodeArgs, waitNodeReady } from './node-process.js';
+import type { UpOptions } from './options.js';
+import { defaultActors } from './paths.js';
+import { chooseBlock, memberPort, nodePorts } from './ports.js';
+import { createSecret, readSecret, removeSecret } from './secret.js';
+import { commandHint, reportEndpoints, waitForPassing } from './report.js';
+import { clearState, type ClusterState, lockRunFolder, readState, writeState } from './state.js';
+import { type Out, progressLine } from './table.js';
+
+/** True while any process a state lists is still ours and alive. */
+export function anyRunning(state: ClusterState): boolean {
+  return (
+    state.nodes.some(isOurNode) ||
+    knownMembers(state).some(isOurMember) ||
+    (state.consul !== null && isOurAgent(state.consul))
+  );
+}
+
+function checkActors(actors: readonly string[]): void {
+  const missing = actors.find((a) => !existsSync(a));
+  if (missing !== undefined) throw new Error(`actor module ${missing} does not exist`);
+}
+
+export async function up(dir: string, o: UpOptions, out: Out, err: Out): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const release = lockRunFolder(dir);
+  let state: ClusterState | undefined;
+  const record = (next: ClusterState): void => {
+    state = next;
+    writeState(dir, next);
+  };
+  const progress = progressLine(err);
+  // Ctrl-C (or a SIGTERM) in the middle of `up` must not leave half a cluster behind.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    err(`${sig}: stopping what was started`);
+    const s = state;
+    void (s === undefined ? Promise.resolve(0) : teardown(s, 5_000, progress)).finally(() => {
+      if (s !== undefined) {
+        clearState(dir);
+        removeSecret(s.secretFile);
+      }
+      release();
+      process.exit(130);
+    });
+  };
+  // Checked between steps: after a signal, launch nothing more (the handler stops what is recorded).
+  const checkpoint = (): void => {
+    if (interrupted) throw new Error('interrupted');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const existing = readState(dir);
+    if (existing !== undefined && anyRunning(existing)) {
+      throw new Error(`cluster '${existing.name}' started from ${dir} is still running; '${commandHint(dir, 'down')}' first`);
+    }
+    const actors = o.actors ?? defaultActors();
+    checkActors(actors);
+    const started = Date.now();
+    err(`starting a local cluster: ${o.nodes} node(s), ${o.members} Hazelcast member(s), one Consul agent; run folder ${dir}`);
+
+    const binary = await fetchConsulBinary((line) => progress(`consul: ${line}`));
+    progress(`consul: binary ${binary}`);
+    checkpoint();
+    const base = await chooseBlock(o.basePort, o.nodes, o.members);
+    progress(`ports: block ${base}-${base + 99} on 127.0.0.1`);
+    checkpoint();
+    const name = `troupe-${randomBytes(3).toString('hex')}`;
+    const secretFile = createSecret(dir);
+    const secret = readSecret(secretFile);
+    record({
+      version: 1, name, dir, basePort: base, startedAt: new Date().toISOString(), secretFile,
+      actors, nodeFlags: o.nodeFlags, zones: o.zones, consul: null, hazelcast: null, nodes: [],
+    });
+
+    const consul = await startAgent({ binary, base, name: `${name}-consul`, dir }, (c) => {
+      record({ ...state!, consul: c });
+      progress(`consul: agent started (pid ${c.pid}), waiting for serfHealth`);
+    });
+    progress(`consul: ready on ${consul.url}`);
+
+    const jar = await fetchMemberJar();
+    checkpoint();
+    const hzDir = join(dir, 'hazelcast');
+    record({ ...state!, hazelcast: { clusterName: name, dir: hzDir, members: [] } });
+    const running = await startMembers({
+      count: o.members, basePort: memberPort(base, 0), clusterName: name, dir: hzDir, heapMb: o.heapMb, jar,
+      readyTimeoutMs: o.readyTimeoutMs, tieToParent: false, onProgress: (m) => progress(`hazelcast: ${m}`),
+    });
+    checkpoint();
+    const members = running.members.map((m) => m.address);
+    record({ ...state!, hazelcast: { clusterName: name, dir: hzDir, members: running.members } });
+
+    for (let n = 1; n <= o.nodes; n++) {
+      checkpoint();
+      const id = `node-${n}`;
+      const ports = nodePorts(base, n)!;
+      const zone = o.zones.length === 0 ? '' : o.zones[(n - 1) % o.zones.length]!;
+      const args = nodeArgs({
+        id, ...ports, zone, consulUrl: consul.url, hazelcastCluster: name, hazelcastMembers: members, actors, extraFlags: o.nodeFlags,
+      });
+      const node = launchNode({ id, ...ports, zone, args, dir, secret });
+      record({ ...state!, nodes: [...state!.nodes, node] });
+      progress(`${id}: started (pid ${node.pid}, log ${node.log})`);
+    }
+    await Promise.all(state!.nodes.map((n) => waitNodeReady(n, o.readyTimeoutMs, progress)));
+
+    // Needs cluster mode: until nodes register themselves, Consul lists none.
+    const passing = await waitForPassing(consul.url, state!.nodes.map((n) => n.id), 5_000);
+    err(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    reportEndpoints(state!, passing, out);
+    return 0;
+  } catch (e) {
+    if (interrupted) return new Promise<number>(() => {}); // the signal handler finishes and exits
+    if (state !== undefined) {
+      err(`start-up failed: stopping what was started`);
+      await teardown(state, 5_000, progress);
+      clearState(dir);
+      removeSecret(state.secretFile);
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!interrupted) release();
+  }
+}
