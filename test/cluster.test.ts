@@ -106,6 +106,7 @@ describe('a three-node cluster on Consul and Hazelcast', () => {
     const linkPort = n1.logs.find((l) => l.event === 'cluster_joined')!.linkPort as number;
     const closed = await new Promise<boolean>((resolve) => {
       const s = netConnect(linkPort, '127.0.0.1', () => s.write(Buffer.from([0, 0, 0, 12, 0x93, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
+      s.resume(); // read (and drop) what the node sends, so its close is seen
       s.on('close', () => resolve(true));
       s.on('error', () => resolve(true));
       setTimeout(() => {
@@ -113,7 +114,7 @@ describe('a three-node cluster on Consul and Hazelcast', () => {
         resolve(false);
       }, 5000);
     });
-    assert.equal(closed, true, 'the link port closed the stranger\'s connection');
+    assert.equal(closed, true, `the link port ${linkPort} did not close the stranger's connection; link logs: ${JSON.stringify(n1.logs.filter((l) => String(l.event).startsWith('link')).slice(-5))}`);
     const c = await client([n1.url]);
     assert.equal(typeof (await c.call('Counter', 'after-stranger', 'add', [1])), 'number');
   });
