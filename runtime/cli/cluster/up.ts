@@ -14,6 +14,7 @@ import { isOurNode, launchNode, nodeArgs, waitNodeReady } from './node-process.j
 import type { UpOptions } from './options.js';
 import { defaultActors } from './paths.js';
 import { chooseBlock, memberPort, nodePorts } from './ports.js';
+import { sleep } from './processes.js';
 import { createSecret, readSecret, removeSecret } from './secret.js';
 import { commandHint, reportEndpoints, waitForPassing } from './report.js';
 import { clearState, type ClusterState, lockRunFolder, readState, writeState } from './state.js';
@@ -48,15 +49,26 @@ export async function up(dir: string, o: UpOptions, out: Out, err: Out): Promise
     if (interrupted) return;
     interrupted = true;
     err(`${sig}: stopping what was started`);
-    const s = state;
-    void (s === undefined ? Promise.resolve(0) : teardown(s, 5_000, progress)).finally(() => {
-      if (s !== undefined) {
+    void stopEverything().finally(() => {
+      if (state !== undefined) {
         clearState(dir);
-        removeSecret(s.secretFile);
+        removeSecret(state.secretFile);
       }
       release();
       process.exit(130);
     });
+  };
+  /**
+   * A step already under way can still launch a process after the signal
+   * (the agent after its port check, members inside startMembers); both are
+   * recorded the moment they exist, so repeat until nothing recorded runs.
+   */
+  const stopEverything = async (): Promise<void> => {
+    for (let round = 0; round < 5 && state !== undefined; round++) {
+      await teardown(state, 5_000, progress);
+      await sleep(200);
+      if (!anyRunning(state)) return;
+    }
   };
   // Checked between steps: after a signal, launch nothing more (the handler stops what is recorded).
   const checkpoint = (): void => {
@@ -94,6 +106,7 @@ export async function up(dir: string, o: UpOptions, out: Out, err: Out): Promise
     });
     progress(`consul: ready on ${consul.url}`);
 
+    progress('hazelcast: getting the member jar (downloaded once, then cached)');
     const jar = await fetchMemberJar();
     checkpoint();
     const hzDir = join(dir, 'hazelcast');
