@@ -9,6 +9,7 @@ const USAGE = `usage: troupe <command> [options]
 
 commands:
   start            run a node (options below, or TROUPE_* environment variables)
+  cluster ...      a local cluster: Consul, Hazelcast and N nodes (troupe cluster up|status|kill|start|add|down)
   hazelcast ...    start, inspect and stop local Hazelcast members (troupe hazelcast --help)
 
 options of start (flag, environment variable, meaning):

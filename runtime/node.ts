@@ -25,7 +25,8 @@ import { Bulkheads, type Bulkhead, type BulkheadSpec } from './bulkheads.js';
 import { Cluster } from './cluster/cluster.js';
 import { createDiscovery, type Member } from './discovery/index.js';
 import { createTransport, type Transport } from './transport/index.js';
-import { DEFAULT_GRID_BREAKER, GuardedGrid } from './resilience/guarded-grid.js';
+import { DEFAULT_GRID_BREAKER, GuardedGrid, type BreakerState } from './resilience/guarded-grid.js';
+import { TypeBreakers } from './resilience/type-breakers.js';
 
 export interface NodeOptions {
   /** Replaces the JSON-lines logger (tests pass a silent one). */
@@ -52,6 +53,7 @@ export class TroupeNode {
   readonly topics = new TopicHub(() => this.cluster?.interestChanged());
   private cluster: Cluster | null = null;
   private sagas: SagaResumer | null = null;
+  private typeBreakers: TypeBreakers | null = null;
   private transport: Transport | null = null;
   metrics!: NodeMetrics;
   router!: Router;
@@ -92,9 +94,10 @@ export class TroupeNode {
       inflightGroups: () => this.bulkheads?.inflightGroups ?? 0,
       connections: () => this.gateway?.connectionCount ?? 0,
       pools: () => this.bulkheads?.all.map((b) => ({ name: b.name, ...b.pool.stats() })) ?? [],
-      breakers: () => (this.grid === undefined ? [] : [{ name: 'grid', state: this.grid.breakerState }]),
+      breakers: () => this.breakerStates(),
     });
     const committer = new GroupCommitter(this.grid, c.commitWindowMs);
+    this.typeBreakers = new TypeBreakers((type, state) => this.log.log(state === 'closed' ? 'info' : 'warn', 'actor_breaker', { type, state }));
     const groupOf = new Map<string, string>();
     const specs: BulkheadSpec[] = [{ name: 'default', types: [], maxThreads: c.maxThreads, minThreads: c.minThreads, maxQueued: c.maxQueued }, ...c.bulkheads];
     for (const spec of c.bulkheads) {
@@ -136,6 +139,7 @@ export class TroupeNode {
         onTells: (tells) => this.sendTells(tells),
         onEvents: (events) => this.publishEvents(events),
         log: (level, event, fields) => this.log.log(level, event, { bulkhead: spec.name, ...fields }),
+        breakers: this.typeBreakers,
       });
       built.push({ name: spec.name, pool, scheduler });
     }
@@ -231,10 +235,25 @@ export class TroupeNode {
         node: this.config.nodeId,
         state: this.state,
         grid: { engine: this.grid?.engine, ...grid },
-        breakers: { grid: this.grid?.breakerState ?? 'closed' },
+        breakers: Object.fromEntries(this.breakerStates().map((b) => [b.name, b.state])),
         ...(this.cluster === null ? {} : { cluster: this.cluster.summary() }),
       },
     };
+  }
+
+  /** Every circuit breaker of this node: the grid's, each peer link's, each actor type's. */
+  private breakerStates(): { name: string; state: BreakerState }[] {
+    const out: { name: string; state: BreakerState }[] = [];
+    if (this.grid !== undefined) out.push({ name: 'grid', state: this.grid.breakerState });
+    if (this.cluster !== null && this.transport !== null) {
+      for (const peer of this.cluster.placement.memberIds) {
+        if (peer === this.config.nodeId) continue;
+        const s = this.transport.peerState(peer);
+        out.push({ name: `peer:${peer}`, state: s === 'down' ? 'open' : 'closed' });
+      }
+    }
+    if (this.typeBreakers !== null) out.push(...this.typeBreakers.states());
+    return out;
   }
 
   private workerCall(msg: Extract<UpMessage, { k: 'call' }>): Promise<unknown> {
@@ -307,6 +326,7 @@ export class TroupeNode {
     if (this.cluster === null) await this.transport?.close();
     this.wheel?.close();
     await this.bulkheads?.closePools();
+    this.typeBreakers?.close();
     for (const handle of this.locks.values()) await handle.release().catch(() => {});
     // A grid handed in by the caller is the caller's to close.
     if (this.options.grid === undefined) await this.grid?.close();

@@ -19,6 +19,7 @@ import type { Envelope } from './envelope.js';
 import type { GroupCommitter } from './group-committer.js';
 import type { GroupResult, OutgoingEvent, OutgoingTell, TaskGroup, TurnMessage } from './pool/protocol.js';
 import { TaskTimeout, type TurnPool } from './pool/turn-pool.js';
+import type { TypeBreakers } from './resilience/type-breakers.js';
 
 /** Conflicts in a row on one actor before its callers get E_UNAVAILABLE. */
 const MAX_CONFLICT_RETRIES = 16;
@@ -97,6 +98,8 @@ export interface TurnSchedulerOptions {
   readonly onTells: (tells: readonly OutgoingTell[]) => void;
   readonly onEvents: (events: readonly OutgoingEvent[]) => void;
   readonly log: (level: 'warn' | 'error', event: string, fields: Record<string, unknown>) => void;
+  /** Per-type breakers fed with worker failures; shared by every bulkhead. */
+  readonly breakers: TypeBreakers;
 }
 
 export class TurnScheduler {
@@ -135,6 +138,10 @@ export class TurnScheduler {
   enqueue(env: Envelope): void {
     if (this.stopped) {
       env.fail({ code: 'E_UNAVAILABLE', message: 'node is stopping; retry on another node' });
+      return;
+    }
+    if (this.o.breakers.isOpen(env.type)) {
+      env.fail({ code: 'E_UNAVAILABLE', message: `actor type '${env.type}' keeps failing its worker threads (circuit breaker open); retry after a backoff` });
       return;
     }
     if (this.queuedTurns >= this.o.maxQueued) {
@@ -281,6 +288,7 @@ export class TurnScheduler {
           // One bad actor must not fail the others that shared its batch: run each group on its own once.
           for (const g of task) this.runTask([g], true);
         } else {
+          for (const g of task) this.o.breakers.record(g[1], false);
           const error: ErrorData = err instanceof TaskTimeout
             ? { code: 'E_TIMEOUT', message: `${cause}; the actor's state is unchanged` }
             : { code: 'E_ACTOR_FAILED', message: `the worker thread running this turn stopped (${cause}); the actor's state is unchanged` };
@@ -386,6 +394,7 @@ export class TurnScheduler {
 
   private finish(run: GroupRun, [, , results, tells, events]: GroupResult): void {
     this.turnsRun += results.length;
+    this.o.breakers.record(run.act.type, true);
     for (let i = 0; i < run.envs.length; i++) run.envs[i]!.settle(results[i]!);
     if (tells.length > 0) this.o.onTells(tells);
     if (events.length > 0) this.o.onEvents(events);

@@ -56,4 +56,21 @@ describe('worker faults', () => {
     assert.equal(x!.code, 'E_ACTOR_FAILED');
     assert.equal(b!.value, 1);
   });
+
+  test('a type that keeps killing its workers gets its circuit opened: E_UNAVAILABLE at once, others unaffected, visible in /metrics', async () => {
+    let code: unknown;
+    for (let i = 0; i < 8 && code !== 'E_UNAVAILABLE'; i++) code = (await client.call('Hostile', `breaker-${i}`, 'exit')).code;
+    assert.equal(code, 'E_UNAVAILABLE');
+    const started = Date.now();
+    const r = await client.call('Hostile', 'breaker-x', 'bump');
+    assert.equal(r.code, 'E_UNAVAILABLE');
+    assert.match(String(r.message), /circuit breaker open/);
+    assert.ok(Date.now() - started < 200);
+    assert.equal((await client.call('Counter', 'beside-breaker', 'add', [1])).value, 1);
+    const metrics = await (await fetch(`http://127.0.0.1:${node.port}/metrics`)).text();
+    assert.match(metrics, /troupe_breaker_state\{breaker="actor:Hostile",node="[^"]+"\} 2/);
+    const ready = (await (await fetch(`http://127.0.0.1:${node.port}/health/ready`)).json()) as { breakers: Record<string, string> };
+    assert.equal(ready.breakers['actor:Hostile'], 'open');
+    assert.equal(ready.breakers.grid, 'closed');
+  });
 });

@@ -1,0 +1,52 @@
+import CircuitBreaker from 'opossum';
+import type { BreakerState } from './guarded-grid.js';
+
+/**
+ * One circuit breaker per actor type, fed with the outcome of each group of
+ * turns: a group counts as failed only when its worker died or was
+ * terminated (a crash, a stuck handler), never for an error the handler
+ * threw on purpose (E_ACTOR_FAILED is an answer, not an outage). While a
+ * type's breaker is open its calls fail at once with E_UNAVAILABLE, so a
+ * type that keeps killing workers stops costing threads and callers' time.
+ */
+export class TypeBreakers {
+  private readonly breakers = new Map<string, CircuitBreaker<[boolean], void>>();
+
+  constructor(private readonly onState: (type: string, state: BreakerState) => void = () => {}) {}
+
+  private breaker(type: string): CircuitBreaker<[boolean], void> {
+    let b = this.breakers.get(type);
+    if (b === undefined) {
+      b = new CircuitBreaker((ok: boolean) => (ok ? Promise.resolve() : Promise.reject(new Error('worker failed'))), {
+        name: `actor:${type}`,
+        timeout: false,
+        errorThresholdPercentage: 50,
+        volumeThreshold: 4,
+        resetTimeout: 5000,
+        rollingCountTimeout: 10_000,
+      });
+      b.on('open', () => this.onState(type, 'open'));
+      b.on('halfOpen', () => this.onState(type, 'half-open'));
+      b.on('close', () => this.onState(type, 'closed'));
+      this.breakers.set(type, b);
+    }
+    return b;
+  }
+
+  /** Whether calls to this type are refused right now. */
+  isOpen(type: string): boolean {
+    return this.breakers.get(type)?.opened === true;
+  }
+
+  record(type: string, ok: boolean): void {
+    this.breaker(type).fire(ok).catch(() => {});
+  }
+
+  states(): { name: string; state: BreakerState }[] {
+    return [...this.breakers].map(([type, b]) => ({ name: `actor:${type}`, state: b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed' }));
+  }
+
+  close(): void {
+    for (const b of this.breakers.values()) b.shutdown();
+  }
+}
