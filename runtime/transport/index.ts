@@ -10,8 +10,7 @@ export type TransportEngineName = (typeof TRANSPORT_ENGINES)[number];
 export async function createTransport(engine: TransportEngineName, options: TransportOptions): Promise<Transport> {
   switch (engine) {
     case 'tcp': {
-      const modulePath = './tcp/tcp-transport.js';
-      const { TcpTransport } = (await import(modulePath)) as { TcpTransport: new (o: TransportOptions) => Transport };
+      const { TcpTransport } = await import('./tcp/tcp-transport.js');
       return new TcpTransport(options);
     }
   }

@@ -10,6 +10,11 @@
  *   rr       W=1, W=1000  request/response round trips/s with W in flight, latency p50/p99
  *   sym-rr   W=1000       both nodes run rr against each other at once (total round trips/s)
  *   first                 ms from the first send on a cold transport to the first answer
+ * Each rate comes with what one operation cost both processes together: CPU
+ * time (user + system, from /proc/<pid>/stat), read/write system calls
+ * (/proc/<pid>/io) and TCP segments on the wire (`ss -ti` segs_out). On a
+ * machine shared with other work the rates swing with the neighbours' load;
+ * the calls and segments per operation do not. Linux only.
  * Setups:
  *   shared        the engine as shipped: one link per pair, batching on
  *   per-direction each node dials its own outgoing link (two transports per
@@ -20,7 +25,8 @@
  * round, not a whole column. Every loop ends by time; the child is stopped
  * by PID.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { PeerAddress, Transport } from '../transport.js';
@@ -62,6 +68,8 @@ function target(name: string, setup: Setup, port: number): PeerAddress {
 interface Msg {
   readonly k: 'req' | 'res' | 'one' | 'ack';
   readonly i: number;
+  /** Client generation: answers to a stopped client's requests must not feed the next one. */
+  readonly g?: number;
   readonly p?: string;
 }
 
@@ -74,7 +82,8 @@ class Node {
   private ackQueued = false;
   acked = 0;
   rtDone = 0;
-  private client: { w: number; sentAt: Float64Array; samples: number[] } | undefined;
+  private client: { w: number; g: number; sentAt: Float64Array; samples: number[] } | undefined;
+  private generation = 0;
 
   constructor(private readonly side: Side, private readonly peer: PeerAddress) {
     side.inn.onMessage((_from, message) => this.on(message as Msg));
@@ -83,7 +92,7 @@ class Node {
   private on(m: Msg): void {
     switch (m.k) {
       case 'req':
-        this.side.out.send(this.peer, { k: 'res', i: m.i, p: m.p });
+        this.side.out.send(this.peer, { k: 'res', i: m.i, g: m.g, p: m.p });
         return;
       case 'one':
         this.oneWay++;
@@ -102,12 +111,12 @@ class Node {
         return;
       case 'res': {
         const c = this.client;
-        if (c === undefined) return;
+        if (c === undefined || m.g !== c.g) return;
         this.rtDone++;
         const slot = m.i % c.w;
         if (c.samples.length < 1_000_000) c.samples.push(performance.now() - c.sentAt[slot]!);
         c.sentAt[slot] = performance.now();
-        this.side.out.send(this.peer, { k: 'req', i: m.i + c.w, p: PAD });
+        this.side.out.send(this.peer, { k: 'req', i: m.i + c.w, g: c.g, p: PAD });
         return;
       }
     }
@@ -116,11 +125,11 @@ class Node {
   onAck: (() => void) | undefined;
 
   startClient(w: number): void {
-    const c = (this.client = { w, sentAt: new Float64Array(w), samples: [] as number[] });
+    const c = (this.client = { w, g: ++this.generation, sentAt: new Float64Array(w), samples: [] as number[] });
     this.rtDone = 0;
     for (let i = 0; i < w; i++) {
       c.sentAt[i] = performance.now();
-      this.side.out.send(this.peer, { k: 'req', i, p: PAD });
+      this.side.out.send(this.peer, { k: 'req', i, g: c.g, p: PAD });
     }
   }
 
@@ -140,8 +149,10 @@ async function child(setup: Setup, aPort: number): Promise<void> {
   const rl = createInterface({ input: process.stdin });
   process.stdout.write(JSON.stringify({ event: 'ready', port: side.listenPort }) + '\n');
   for await (const line of rl) {
-    const cmd = JSON.parse(line) as { cmd: 'client-start' | 'client-stop' | 'exit'; w?: number };
+    const cmd = JSON.parse(line) as { cmd: 'client-start' | 'client-stop' | 'count' | 'exit'; w?: number };
     if (cmd.cmd === 'client-start') node.startClient(cmd.w!);
+    else if (cmd.cmd === 'count') process.stdout.write(JSON.stringify({ event: 'count', rt: node.rtDone }) + '\n');
+
     else if (cmd.cmd === 'client-stop') {
       node.stopClient();
       process.stdout.write(JSON.stringify({ event: 'client', rt: node.rtDone }) + '\n');
@@ -154,6 +165,16 @@ async function child(setup: Setup, aPort: number): Promise<void> {
 // ---------- parent: node A ----------
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** TCP segments sent so far on every established connection touching `ports` (both ends of each). */
+function segments(ports: readonly number[]): number {
+  const filter = `( ${ports.map((p) => `sport = :${p} or dport = :${p}`).join(' or ')} )`;
+  const out = execFileSync('ss', ['-tinH', 'state', 'established', filter], { encoding: 'utf8' });
+  let total = 0;
+  for (const m of out.matchAll(/segs_out:(\d+)/g)) total += Number(m[1]);
+  return total;
+}
 
 function pct(samples: number[], p: number): number {
   if (samples.length === 0) return NaN;
@@ -165,6 +186,10 @@ function pct(samples: number[], p: number): number {
 interface Cell {
   readonly rate: number;
   readonly unit: string;
+  /** Per operation, both processes together: CPU µs, read+write system calls, TCP segments. */
+  readonly cpu?: number;
+  readonly calls?: number;
+  readonly segs?: number;
   readonly p50?: number;
   readonly p99?: number;
 }
@@ -187,6 +212,31 @@ async function runSetup(setup: Setup, durationMs: number): Promise<Record<string
   const results: Record<string, Cell> = {};
   try {
     const { port } = (await waitLine('ready', 0)) as { port: number };
+    const ports = [side.listenPort, port];
+    const cost = () => {
+      let cpu = 0;
+      let calls = 0;
+      for (const pid of [process.pid, proc.pid!]) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        cpu += ((Number(f[11]) + Number(f[12])) / TICKS) * 1e6; // utime + stime, all threads
+        const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+        calls += Number(/syscr: (\d+)/.exec(io)![1]) + Number(/syscw: (\d+)/.exec(io)![1]);
+      }
+      return { cpu, calls, segs: segments(ports) };
+    };
+    /** Ops/s and CPU µs/op over `durationMs` of a running workload. */
+    const measure = async (count: () => number | Promise<number>) => {
+      const c0 = cost();
+      const n0 = await count();
+      const t0 = performance.now();
+      await sleep(durationMs);
+      const n1 = await count();
+      const t1 = performance.now();
+      const c1 = cost();
+      const ops = Math.max(1, n1 - n0);
+      return { rate: ((n1 - n0) / (t1 - t0)) * 1000, cpu: (c1.cpu - c0.cpu) / ops, calls: (c1.calls - c0.calls) / ops, segs: (c1.segs - c0.segs) / ops };
+    };
     const peer = target('B', setup, port);
     const node = new Node(side, peer);
 
@@ -200,7 +250,8 @@ async function runSetup(setup: Setup, durationMs: number): Promise<Record<string
 
     for (const w of [1, 1000]) {
       // one-way with a window of w unacknowledged messages
-      let sent = 0;
+      // B's ack counts every one-way message it ever got; earlier workloads have settled (the pauses below).
+      let sent = node.acked;
       let stop = false;
       const pump = () => {
         if (stop) return;
@@ -210,13 +261,10 @@ async function runSetup(setup: Setup, durationMs: number): Promise<Record<string
       node.onAck = pump;
       pump();
       await sleep(500);
-      const a0 = node.acked;
-      const s0 = performance.now();
-      await sleep(durationMs);
-      const rate = ((node.acked - a0) / (performance.now() - s0)) * 1000;
+      const oneWay = await measure(() => node.acked);
       stop = true;
       node.onAck = undefined;
-      results[`one-way W=${w}`] = { rate, unit: 'msg/s' };
+      results[`one-way W=${w}`] = { ...oneWay, unit: 'msg/s' };
       await sleep(200);
 
       // request/response with w in flight
@@ -224,12 +272,9 @@ async function runSetup(setup: Setup, durationMs: number): Promise<Record<string
       await sleep(500);
       node.stopClient();
       node.startClient(w);
-      const r0 = performance.now();
-      await sleep(durationMs);
-      const done = node.rtDone;
+      const rr = await measure(() => node.rtDone);
       const samples = node.stopClient();
-      const rtRate = (done / (performance.now() - r0)) * 1000;
-      results[`rr W=${w}`] = { rate: rtRate, unit: 'rt/s', p50: pct(samples, 50), p99: pct(samples, 99) };
+      results[`rr W=${w}`] = { ...rr, unit: 'rt/s', p50: pct(samples, 50), p99: pct(samples, 99) };
       await sleep(300);
     }
 
@@ -239,17 +284,16 @@ async function runSetup(setup: Setup, durationMs: number): Promise<Record<string
     proc.stdin!.write(JSON.stringify({ cmd: 'client-start', w }) + '\n');
     node.startClient(w);
     await sleep(500);
-    const mine0 = node.rtDone;
-    const s0 = performance.now();
-    await sleep(durationMs);
-    const mine = node.rtDone - mine0;
-    const elapsed = performance.now() - s0;
+    const theirCount = async () => {
+      const at = lines.length;
+      proc.stdin!.write(JSON.stringify({ cmd: 'count' }) + '\n');
+      return ((await waitLine('count', at)) as { rt: number }).rt;
+    };
+    const m = await measure(async () => node.rtDone + (await theirCount()));
     node.stopClient();
     proc.stdin!.write(JSON.stringify({ cmd: 'client-stop' }) + '\n');
-    const theirs = (await waitLine('client', mark)) as { rt: number };
-    // The child's count covers warm-up too; scale it to the measured window.
-    const theirsRate = (theirs.rt / (elapsed + 500)) * 1000;
-    results[`sym-rr W=${w}`] = { rate: (mine / elapsed) * 1000 + theirsRate, unit: 'rt/s' };
+    await waitLine('client', mark);
+    results[`sym-rr W=${w}`] = { ...m, unit: 'rt/s' };
   } finally {
     proc.stdin!.write(JSON.stringify({ cmd: 'exit' }) + '\n');
     const exited = new Promise((r) => proc.once('exit', r));
@@ -268,7 +312,8 @@ function median(cells: readonly Cell[]): Cell {
 function show(c: Cell | undefined): string {
   if (c === undefined) return '';
   if (c.unit === 'ms') return `${c.rate.toFixed(1)} ms`;
-  const rate = `${Math.round(c.rate).toLocaleString('en')} ${c.unit}`;
+  const per = c.cpu === undefined ? '' : ` [per op: ${c.cpu.toFixed(2)} µs CPU, ${c.calls!.toFixed(2)} syscalls, ${c.segs!.toFixed(3)} segments]`;
+  const rate = `${Math.round(c.rate).toLocaleString('en')} ${c.unit}${per}`;
   return c.p50 === undefined ? rate : `${rate} (p50 ${c.p50.toFixed(3)} ms, p99 ${c.p99!.toFixed(3)} ms)`;
 }
 

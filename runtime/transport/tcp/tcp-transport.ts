@@ -46,8 +46,8 @@ const CLOSE_GRACE_MS = 1000;
  * next microtask, corked into one writev; a reply to a batch goes out as one
  * frame too. See the benchmark for what that is worth.
  *
- * `forget()` emits onPeerDown if the peer's link was up (in-flight requests
- * to it are lost either way); `close()` emits nothing.
+ * `forget()` and `close()` emit no onPeerDown: the caller decided, and
+ * handles what was in flight itself (the cluster layer does right after).
  */
 export class TcpTransport implements Transport {
   readonly engine = 'tcp';
@@ -153,12 +153,10 @@ export class TcpTransport implements Transport {
   forget(peerId: string): void {
     const peer = this.peers.get(peerId);
     if (peer === undefined) return;
-    // Out of the map first, so the link's close callback finds nothing to reconnect.
+    // Out of the map first, so the link's close callback finds nothing to reconnect or report.
     this.peers.delete(peerId);
-    const wasUp = peer.link !== undefined;
     peer.dispose();
     this.options.log('info', 'link.forgotten', { peer: peerId });
-    if (wasUp) this.emit(this.downHandlers, peerId);
   }
 
   /** Flushes what this tick queued, ends every link (FIN after the data), and stops all timers. */
