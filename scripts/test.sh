@@ -33,5 +33,6 @@ else
   files=(dist/test/*.test.js)
 fi
 log "running ${#files[@]} test files"
-# Two files at a time on a 2-core machine: the JVM and agent fixtures are heavy.
-exec node --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"
+# One file at a time: on a 2-core machine the JVM, agent and multi-node fixtures
+# would otherwise starve each other, and several tests bound latencies.
+exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
