@@ -9,6 +9,7 @@
  * attempt committed, the grid record holds its key and the new owner answers
  * with the stored result instead of applying it twice.
  */
+import { RETRYABLE_CODES } from '../../protocol/errors.js';
 import type { Discovery, Member } from '../discovery/index.js';
 import type { DeadlineWheel, Expirable } from '../deadline-wheel.js';
 import { DISCARD, type ReplySink } from '../envelope.js';
@@ -18,6 +19,9 @@ import type { CallRequest } from '../router.js';
 import type { PeerAddress, Transport } from '../transport/transport.js';
 import { isLinkMessage, LinkTag, type LinkMessage } from './link-protocol.js';
 import { Placement } from './placement.js';
+
+/** Re-sends of one forwarded call after retryable answers (E_UNAVAILABLE, E_OVERLOADED) from its owner. */
+const MAX_PEER_RETRIES = 5;
 
 /** What the cluster needs from the node. */
 export interface ClusterHost {
@@ -47,6 +51,8 @@ export interface ClusterOptions {
 /** A call sent to another node, until its answer (or its failure) comes back. */
 class ForwardedCall implements Expirable {
   wheelSlot = 0;
+  /** Re-sends after a retryable answer from the owner. */
+  retries = 0;
   /** Peer it was last sent to; null while it waits for a new owner. */
   peer: string | null = null;
   constructor(
@@ -212,6 +218,8 @@ export class Cluster {
         const call = this.pending.get(raw[1]);
         // Only the peer it was sent to may answer: a late answer from an old owner is dropped (the call was re-sent).
         if (call === undefined || call.peer !== from) return;
+        const result = raw[2];
+        if (result[0] === 0 && RETRYABLE_CODES.has(result[1].code) && this.retryLater(call)) return;
         this.pending.delete(call.seq);
         this.o.wheel.remove(call);
         call.sink.deliver(call.sinkId, raw[2]);
@@ -224,6 +232,23 @@ export class Cluster {
         this.peerInterest.set(from, new Set(raw[1]));
         return;
     }
+  }
+
+  /**
+   * The owner was overloaded or could not reach the grid: send the call again
+   * after a backoff with jitter, with the same idem key, while its deadline
+   * allows. Never for E_ACTOR_FAILED: that is the handler's answer.
+   */
+  private retryLater(call: ForwardedCall): boolean {
+    if (call.retries >= MAX_PEER_RETRIES) return false;
+    const delay = Math.min(1000, 25 * 2 ** call.retries) * (0.5 + Math.random());
+    if (Date.now() + delay >= call.deadline) return false;
+    call.retries++;
+    call.peer = null;
+    setTimeout(() => {
+      if (this.pending.has(call.seq) && !this.closed) this.send(call);
+    }, delay).unref();
+    return true;
   }
 
   private sinkFor(peerId: string): PeerSink {
