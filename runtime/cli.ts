@@ -23,6 +23,8 @@ async function start(argv: string[]): Promise<number> {
   }
   const config = loadConfig(argv);
   const node = await TroupeNode.start(config);
+  // One line for people; the JSON log lines are for machines.
+  process.stderr.write(`troupe: node ${config.nodeId} ready: ws://${config.host}:${node.port}/v1/ws, http://${config.host}:${node.port} (Ctrl-C to stop)\n`);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
