@@ -32,12 +32,15 @@ describe('bulkheads', () => {
     await node.stop();
   });
 
-  test('while a Hostile actor spins its pool\'s only thread, Counter p99 stays under 100 ms', async () => {
+  // The bound is for a 2-core machine where the spinning thread takes one core: without the
+  // bulkhead, Counter's turns wait behind the spinner until their deadline (seconds).
+  test('while a Hostile actor spins its pool\'s only thread, Counter p99 stays under 500 ms', async (t) => {
     await counterP99(c, 20);
     c.sendBinary({ op: 'call', id: 'spin', actor: 'Hostile', key: 'spinner', method: 'spin', args: [], timeout: 4000 });
     await new Promise((r) => setTimeout(r, 100));
     const p99 = await counterP99(c, 200);
-    assert.ok(p99 < 100, `Counter p99 ${p99.toFixed(1)} ms while another bulkhead spins`);
+    t.diagnostic(`Counter p99 while another bulkhead spins: ${p99.toFixed(1)} ms`);
+    assert.ok(p99 < 500, `Counter p99 ${p99.toFixed(1)} ms while another bulkhead spins`);
     assert.equal((await c.reply('spin', 15_000)).code, 'E_TIMEOUT');
   });
 
