@@ -26,8 +26,8 @@ const TAG = Buffer.from(`${PROTOCOL}/${VERSION}`);
 const NONCE_BYTES = 32;
 const MAC_BYTES = 32;
 const MAX_ID = 256;
-/** Handshake messages are tiny; a stranger gets at most this much buffered. */
-export const HANDSHAKE_MAX_FRAME = 1024;
+/** Handshake messages are small (a hello with two 256-character ids is under 2 KiB); a stranger gets at most this much buffered. */
+export const HANDSHAKE_MAX_FRAME = 2048;
 
 export type Role = 'dialer' | 'acceptor';
 export type AuthMode = 'hmac' | 'none';

@@ -5,6 +5,7 @@ import { newIncarnation } from './handshake.js';
 import { Link, type LinkHost } from './link.js';
 import { LinkError, NEUTRAL_CODES, type LinkErrorCode } from './link-errors.js';
 import { Peer, type PeerHost } from './peer.js';
+import { tieBreak } from './tie-break.js';
 import { resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './tcp-options.js';
 
 /** Counters for metrics and tests; heartbeats are not frames here. */
@@ -31,20 +32,28 @@ const CLOSE_GRACE_MS = 1000;
  * peer pair, batched writes, reconnect with backoff, a breaker per peer.
  *
  * ONE LINK PER PAIR. Whoever needs the link first dials; when both dial at
- * once, the acceptor side resolves it inside the handshake, before any data
- * moves (the scheme Erlang distribution uses for simultaneous connects): the
- * link dialled by the node with the smaller id wins, the loser gets a
- * `reject` and waits for the winner. A second dial from a peer we are linked
- * to is refused unless it comes from a new incarnation (a restart), which
- * replaces the old link. Measured against "each side dials its own outgoing
- * connection" in `bench/link-bench.ts` (figures in bench/README.md): equal
- * throughput and latency, so the choice rests on what one link buys: half
- * the sockets and handshakes, one up/down state per peer instead of two
- * half-links that can disagree, and per-pair ordering on one stream.
+ * once, the acceptor settles it inside the handshake, before data moves on
+ * either connection (tie-break.ts). Chosen over "each node dials its own
+ * outgoing connection" by `link-bench.js ab` (two processes, 100 B
+ * messages, 12 alternating 1 s windows, 2 cores shared with other work;
+ * per-direction relative to one link, median of per-window ratios):
+ *   rr, 1 in flight:     rate 0.90x, CPU/round trip 1.07x, TCP segments 1.34x
+ *                        (16.2k vs 15.5k rt/s; 4.0 vs 5.4 segments: a socket
+ *                        that only carries one direction sends bare ACKs)
+ *   rr, 1000 in flight:  rate 1.03x, CPU 1.05x, segments 1.00x (372k vs 322k rt/s)
+ *   both nodes clients:  rate 1.11x, CPU 1.01x, segments 1.04x (333k vs 344k rt/s)
+ * So throughput is a draw within this machine's noise, one link is a little
+ * cheaper per operation, and it needs one handshake before the first answer
+ * instead of two (about 1.2 ms each here), half the sockets, and gives one
+ * up/down state per peer instead of two half-links that can disagree. The
+ * price is the tie-break, which is small and tested.
  *
  * BATCHING. Everything sent to a peer in one tick leaves as one frame on the
  * next microtask, corked into one writev; a reply to a batch goes out as one
- * frame too. See the benchmark for what that is worth.
+ * frame too. `link-bench.js table`, 1000 round trips in flight: 3.2 µs CPU,
+ * 0.01 system calls and 0.01 segments per round trip batched, against 29 µs,
+ * 2.0 and 4.3 with a frame per message (batching: false), and 5x to 17x the
+ * rate. With one message in flight both cost the same (4 calls, 4 segments).
  *
  * `forget()` and `close()` emit no onPeerDown: the caller decided, and
  * handles what was in flight itself (the cluster layer does right after).
@@ -192,22 +201,16 @@ export class TcpTransport implements Transport {
     this.pending.add(new Link(socket, 'acceptor', this.linkHost));
   }
 
-  /** Acceptor tie-break; runs after the dialer's proof checked out, before anything else moves. */
+  /** Acceptor side of the tie-break (tie-break.ts); runs after the dialer's proof checked out. */
   private decide(link: Link): 'accept' | 'duplicate' {
-    const id = link.peerId!;
-    const peer = this.peers.get(id);
-    if (peer?.link !== undefined) {
-      if (peer.link.peerIncarnation === link.peerIncarnation) return 'duplicate';
-      peer.link.close(new LinkError('LINK_REPLACED', 'the peer restarted and dialled again'));
-      return 'accept';
-    }
-    if (peer?.dial !== undefined) {
-      if (id < this.options.nodeId) {
-        peer.abandonDial();
-        return 'accept';
-      }
-      return 'duplicate';
-    }
+    const peer = this.peers.get(link.peerId!);
+    const outcome = tieBreak(this.options.nodeId, link.peerId!, link.peerIncarnation!, {
+      linkedIncarnation: peer?.link?.peerIncarnation,
+      dialling: peer?.dial !== undefined,
+    });
+    if (outcome === 'duplicate') return 'duplicate';
+    if (outcome === 'replace-link') peer!.link!.close(new LinkError('LINK_REPLACED', 'the peer restarted and dialled again'));
+    if (outcome === 'supersede-ours') peer!.abandonDial();
     return 'accept';
   }
 
