@@ -76,7 +76,7 @@ describe('tcp transport: failures and recovery', () => {
     assert.equal(b.received[0]!.message, 'second');
   });
 
-  test('onPeerDown fires promptly when the peer process is killed with SIGKILL', async () => {
+  test('onPeerDown fires promptly when the peer process is killed with SIGKILL', async (t) => {
     const child = spawnPeer({ mode: 'echo', id: 'victim' });
     const { port } = (await child.line('ready')) as { port: number };
     const a = await startNode('a', { breakerVolume: 3, breakerResetMs: 5000 });
@@ -88,6 +88,7 @@ describe('tcp transport: failures and recovery', () => {
     child.proc.kill('SIGKILL');
     await waitFor(() => a.downs.includes('victim'), 5000, 'peer down');
     const ms = Date.now() - killedAt;
+    t.diagnostic(`onPeerDown ${ms} ms after SIGKILL`);
     assert.ok(ms < 1000, `onPeerDown after ${ms} ms`);
     await child.exited;
     // Nothing listens any more: the breaker opens and send() fails fast.

@@ -186,5 +186,6 @@ describe('tcp transport: messages', () => {
     const b = await startNode('b');
     assert.throws(() => a.t.send(a.addr, 1), TypeError);
     assert.throws(() => a.t.send(b.addr, { f: Symbol('no') }), TypeError);
+    assert.throws(() => a.t.send({ id: 'c', address: HOST, linkPort: 0 }, 1), /no valid link address/);
   });
 });

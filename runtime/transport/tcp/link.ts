@@ -29,7 +29,7 @@ type State = 'hello' | 'proof' | 'answer' | 'open' | 'closed';
 /**
  * One TCP connection to one peer: handshake, then frames both ways.
  *
- * Until `opened`, only handshake messages are read, under a 1 KiB frame
+ * Until `opened`, only handshake messages are read, under a 2 KiB frame
  * limit and a deadline; anything unexpected closes the socket. Data frames
  * are read only in state `open`, which a link reaches only after the peer's
  * proof has been verified (and, for the dialer, after the acceptor's too).

@@ -110,20 +110,26 @@ export class TcpTransport implements Transport {
     if (this.shut) throw new Error('transport is closed');
     if (this.server !== undefined) throw new Error('transport is already listening');
     const server = (this.server = createServer({ noDelay: true }, (socket) => this.accept(socket)));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      // EADDRINUSE and friends keep their code; the caller may listen again on another port.
+      this.server = undefined;
+      throw err;
+    }
     server.on('error', (err: Error) => this.options.log('error', 'link.server_error', { message: err.message }));
     const bound = (server.address() as AddressInfo).port;
     this.options.log('info', 'link.listening', { host, port: bound, auth: this.linkHost.auth });
     return bound;
   }
 
-  /** Throws a TypeError for a message msgpack cannot carry, or a send to this node itself. */
+  /** Throws a TypeError for a message msgpack cannot carry, a peer address that is no address, or a send to this node itself. */
   send(peer: PeerAddress, message: unknown): boolean {
     if (this.shut) return false;
     if (peer.id === this.options.nodeId) throw new TypeError('a transport does not send to its own node');
@@ -132,7 +138,13 @@ export class TcpTransport implements Transport {
       p = new Peer(peer.id, this.peerHost, this.options.log);
       this.peers.set(peer.id, p);
     }
-    p.address = peer;
+    if (p.address !== peer) {
+      // Checked when it changes, not per message: the caller usually passes the same object.
+      if (typeof peer.address !== 'string' || peer.address === '' || !Number.isInteger(peer.linkPort) || peer.linkPort < 1 || peer.linkPort > 65535) {
+        throw new TypeError(`peer ${peer.id} has no valid link address (got ${JSON.stringify(peer.address)}:${String(peer.linkPort)})`);
+      }
+      p.address = peer;
+    }
     if (p.refusing) return false;
     let bytes: Buffer;
     try {
