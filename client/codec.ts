@@ -6,24 +6,17 @@
 import { Packr, Unpackr } from 'msgpackr';
 
 /** Frames up to this size are encoded into one reused buffer; larger ones get a fresh one from msgpackr. */
-const SCRATCH_BYTES = 64 * 1024;
 
 export class Codec {
   private readonly packr = new Packr({ useRecords: false });
   private readonly unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
-  // msgpackr writes long strings with Buffer#utf8Write when Buffer exists (Node), so it needs a Buffer there.
-  private readonly scratch: Uint8Array =
-    typeof globalThis.Buffer === 'function' ? globalThis.Buffer.allocUnsafeSlow(SCRATCH_BYTES) : new Uint8Array(SCRATCH_BYTES);
-
   /**
    * One value (a message, or an array for a batch) to bytes. Throws when a value
-   * cannot be encoded. The bytes are valid only until the next encode(): both
-   * transports copy a frame inside send() (ws masks it into a new buffer, and
-   * WebSocket.send copies by specification), so reusing one buffer saves an
-   * allocation per frame.
+   * cannot be encoded. No `useBuffer` scratch here: msgpackr's write buffer is
+   * shared by every encoder in the process, and rewinding it would overwrite
+   * bytes other code (a node in the same process) still holds.
    */
   encode(value: unknown): Uint8Array {
-    this.packr.useBuffer(this.scratch);
     return this.packr.pack(value);
   }
 

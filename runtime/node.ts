@@ -184,7 +184,6 @@ export class TroupeNode {
     const cc = c.cluster;
     const engine = cc.discovery;
     if (engine === 'none') return;
-    if (cc.secret === null) this.log.log('warn', 'insecure_cluster', { note: 'node links are not authenticated (--insecure-cluster)' });
     const transport = await createTransport('tcp', {
       nodeId: c.nodeId,
       secret: cc.secret,
