@@ -5,7 +5,6 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 
-/** Frames up to this size are encoded into one reused buffer; larger ones get a fresh one from msgpackr. */
 
 export class Codec {
   private readonly packr = new Packr({ useRecords: false });
