@@ -14,6 +14,14 @@
  *   the same input by default), on whichever node owns it now.
  * - Once the journal says "compensating", a resumed saga only compensates:
  *   a forward step is never retried after the decision to undo.
+ * - Progress is journaled after every step and every compensation, so a
+ *   resumed saga never re-runs a step it knows is done: it relies on the
+ *   callee's idempotency memory only for the step that was under way when
+ *   the node died (a callee keeps its keys at least --idem-min-age).
+ * - A compensation must be something the callee cannot refuse (a refund, not
+ *   a deposit that an account may reject): if one fails for good, the saga
+ *   stays "compensating" with `lastError`, and is retried, rather than end
+ *   with money gone.
  *
  * Transient failures of a step (E_TIMEOUT, E_UNAVAILABLE, E_OVERLOADED) are
  * retried with the same key; a step that fails for a business reason
@@ -41,8 +49,12 @@ export interface SagaJournalEntry<I = unknown> {
   readonly method: string;
   readonly input: I;
   readonly phase: 'running' | 'compensating' | 'done';
-  /** While compensating: the last step whose forward action succeeded (-1: none). */
+  /** While running: the next step to run (earlier ones are done). */
+  readonly next?: number;
+  /** While compensating: the last step still to undo (-1: none left). */
   readonly undoFrom?: number;
+  /** Why the last attempt stopped, when it did. */
+  readonly lastError?: string;
   readonly outcome?: SagaOutcome;
   readonly updatedAt: number;
 }
@@ -86,7 +98,7 @@ async function withRetries<T>(attempts: number, fn: () => Promise<T>): Promise<T
  */
 export async function runSaga<I>(saga: SagaRun<I>): Promise<SagaOutcome> {
   const attempts = saga.attempts ?? 5;
-  const write = (fields: Pick<SagaJournalEntry<I>, 'phase' | 'undoFrom' | 'outcome'>): Promise<void> =>
+  const write = (fields: Pick<SagaJournalEntry<I>, 'phase' | 'next' | 'undoFrom' | 'outcome' | 'lastError'>): Promise<void> =>
     saga.journal.set(saga.id, { ...saga.resume, input: saga.input, updatedAt: Date.now(), ...fields });
   const existing = (await saga.journal.get(saga.id)) as SagaJournalEntry<I> | undefined;
   if (existing?.phase === 'done') return existing.outcome!;
@@ -94,19 +106,24 @@ export async function runSaga<I>(saga: SagaRun<I>): Promise<SagaOutcome> {
   if (existing?.phase === 'compensating') {
     undoFrom = existing.undoFrom ?? -1;
   } else {
-    if (existing === undefined) await write({ phase: 'running' });
+    if (existing === undefined) await write({ phase: 'running', next: 0 });
     undoFrom = -2;
-    for (let i = 0; i < saga.steps.length; i++) {
+    // Steps recorded as done are not run again: their keys may have aged out of the callee's memory.
+    for (let i = existing?.next ?? 0; i < saga.steps.length; i++) {
       const step = saga.steps[i]!;
       try {
         await withRetries(attempts, () => step.run(saga.input, `${saga.id}:${step.name}`));
       } catch (err) {
-        if (TRANSIENT.has(codeOf(err) ?? '')) throw err;
+        if (TRANSIENT.has(codeOf(err) ?? '')) {
+          await write({ phase: 'running', next: i, lastError: messageOf(err) }).catch(() => {});
+          throw err;
+        }
         // The decision to undo is durable before any compensation runs.
         undoFrom = i - 1;
         await write({ phase: 'compensating', undoFrom });
         break;
       }
+      await write({ phase: 'running', next: i + 1 });
     }
     if (undoFrom === -2) {
       await write({ phase: 'done', outcome: 'completed' });
@@ -115,10 +132,24 @@ export async function runSaga<I>(saga: SagaRun<I>): Promise<SagaOutcome> {
   }
   for (let i = undoFrom; i >= 0; i--) {
     const step = saga.steps[i]!;
-    if (step.compensate !== undefined) await withRetries(attempts, () => step.compensate!(saga.input, `${saga.id}:${step.name}:undo`));
+    if (step.compensate !== undefined) {
+      try {
+        await withRetries(attempts, () => step.compensate!(saga.input, `${saga.id}:${step.name}:undo`));
+      } catch (err) {
+        // A compensation must not be refused for good; if it is, the saga waits here (stale, so the
+        // resumer tries again later) and says why, rather than pretend it ended.
+        await write({ phase: 'compensating', undoFrom: i, lastError: messageOf(err) }).catch(() => {});
+        throw err;
+      }
+    }
+    await write({ phase: 'compensating', undoFrom: i - 1 });
   }
   await write({ phase: 'done', outcome: 'failed' });
   return 'failed';
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Drops a saga's journal entry; call it once the saga actor's own state holds the outcome. */

@@ -35,6 +35,7 @@ export interface NodeConfig {
   /** Idempotency results kept per actor: count and age. */
   readonly idemMax: number;
   readonly idemTtlMs: number;
+  readonly idemMinAgeMs: number;
   /** Idle activations are forgotten after this long (their state is in the grid). */
   readonly idleMs: number;
   readonly sagaScanMs: number;
@@ -115,6 +116,7 @@ export const SETTINGS = {
   sagaScan: { flag: '--saga-scan', env: 'TROUPE_SAGA_SCAN', parse: int(100, 3_600_000), fallback: () => 2000, help: 'how often to look for unfinished sagas to resume, ms' },
   sagaStale: { flag: '--saga-stale', env: 'TROUPE_SAGA_STALE', parse: int(100, 86_400_000), fallback: () => 15_000, help: 'a saga journal entry untouched this long is resumed, ms' },
   idemMax: { flag: '--idem-max', env: 'TROUPE_IDEM_MAX', parse: int(0, 100_000), fallback: () => 64, help: 'idempotency results kept per actor' },
+  idemMinAge: { flag: '--idem-min-age', env: 'TROUPE_IDEM_MIN_AGE', parse: int(0), fallback: () => 60_000, help: 'idempotency results younger than this are kept past --idem-max (up to 16x it), ms' },
   idemTtl: { flag: '--idem-ttl', env: 'TROUPE_IDEM_TTL', parse: int(0), fallback: () => 24 * 3600 * 1000, help: 'how long idempotency results are kept, ms' },
   idle: { flag: '--idle', env: 'TROUPE_IDLE', parse: int(0), fallback: () => 60_000, help: 'ms before an idle actor is forgotten (its state stays in the grid)' },
   discovery: { flag: '--discovery', env: 'TROUPE_DISCOVERY', parse: oneOf(['none', 'static', 'consul'] as const), fallback: () => 'none' as 'none' | 'static' | 'consul', help: 'how nodes find each other: none (one node), static (--peers) or consul' },
@@ -188,6 +190,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     commitWindowMs: val.commitWindow,
     idemMax: val.idemMax,
     idemTtlMs: val.idemTtl,
+    idemMinAgeMs: val.idemMinAge,
     idleMs: val.idle,
     sagaScanMs: val.sagaScan,
     sagaStaleMs: val.sagaStale,

@@ -116,8 +116,7 @@ export class TroupeNode {
           minThreads: spec.minThreads,
           maxThreads: spec.maxThreads,
           callTimeoutMs: c.callTimeoutMs,
-          idemMax: c.idemMax,
-          idemTtlMs: c.idemTtlMs,
+          idem: { max: c.idemMax, ttlMs: c.idemTtlMs, minAgeMs: c.idemMinAgeMs, hardMax: 16 * c.idemMax },
         },
         {
           call: (msg) => this.workerCall(msg),

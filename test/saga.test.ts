@@ -17,7 +17,8 @@ describe('Transfer saga', () => {
   before(async () => {
     grid = new EmbeddedGrid();
     await grid.start();
-    node = await startNode(['--saga-scan', '100', '--saga-stale', '300'], { grid });
+    // --idem-min-age 0: keys age out by count at once, so the tests below see what the journal alone protects.
+    node = await startNode(['--saga-scan', '100', '--saga-stale', '300', '--idem-min-age', '0'], { grid });
     c = await connect({ url: `ws://127.0.0.1:${node.port}/v1/ws` });
   });
   after(async () => {
@@ -48,6 +49,30 @@ describe('Transfer saga', () => {
     await c.call('Account', 'closed-1', 'close', []);
     assert.equal(await start('t3', 'a1', 'closed-1', 20), 'failed');
     assert.deepEqual([await balance('a1'), await balance('closed-1')], [70, 0]);
+  });
+
+  test('a transfer between two closed accounts is compensated with a refund the source cannot refuse', async () => {
+    await c.call('Account', 'closed-src', 'deposit', [40]);
+    await c.call('Account', 'closed-src', 'close', []);
+    await c.call('Account', 'closed-dst', 'close', []);
+    assert.equal(await start('t-closed', 'closed-src', 'closed-dst', 25), 'failed');
+    assert.deepEqual([await balance('closed-src'), await balance('closed-dst')], [40, 0]);
+  });
+
+  test('a resumed saga skips steps its journal records as done, even after the callee forgot their keys', async () => {
+    await c.call('Account', 'fg-from', 'deposit', [100]);
+    assert.equal(await c.call('Account', 'fg-from', 'withdraw', [30], { idem: 'transfer:t-forgot:withdraw' }), 70);
+    // 100 other idempotent calls push the step's key out of the account's memory (--idem-max 64).
+    for (let i = 0; i < 100; i++) await c.call('Account', 'fg-from', 'deposit', [1], { idem: `other-${i}` });
+    assert.equal(await balance('fg-from'), 170);
+    await grid.map(SAGA_JOURNAL).set('transfer:t-forgot', { type: 'Transfer', key: 't-forgot', method: 'start', input: { from: 'fg-from', to: 'fg-to', amount: 30 }, phase: 'running', next: 1, updatedAt: Date.now() - 10_000 });
+    let status: { state: string } = { state: 'unknown' };
+    for (let i = 0; i < 100 && status.state !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await c.call('Transfer', 't-forgot', 'status', [])) as { state: string };
+    }
+    assert.equal(status.state, 'completed');
+    assert.deepEqual([await balance('fg-from'), await balance('fg-to')], [170, 30]);
   });
 
   test('invalid transfers are refused with E_ACTOR_FAILED', async () => {

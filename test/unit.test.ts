@@ -112,10 +112,19 @@ describe('actor records', () => {
     assert.deepEqual(back.idem, idem);
   });
 
-  test('idempotency entries are bounded by age, then by count', () => {
+  test('idempotency entries are bounded by age, then by count, sparing young ones up to a hard cap', () => {
     const entries: IdemEntry[] = Array.from({ length: 10 }, (_, i) => [`k${i}`, i * 100, [1, i]]);
-    assert.deepEqual(pruneIdem(entries, 100, 450, 1000).map((e) => e[0]), ['k6', 'k7', 'k8', 'k9']);
-    assert.deepEqual(pruneIdem(entries, 3, 10_000, 1000).map((e) => e[0]), ['k7', 'k8', 'k9']);
+    const r = { max: 3, ttlMs: 10_000, minAgeMs: 0, hardMax: 100 };
+    assert.deepEqual(pruneIdem(entries, { ...r, max: 100, ttlMs: 450 }, 1000).map((e) => e[0]), ['k6', 'k7', 'k8', 'k9']);
+    assert.deepEqual(pruneIdem(entries, r, 1000).map((e) => e[0]), ['k7', 'k8', 'k9']);
+    // Entries younger than minAge (here: at 500 and later) survive the count limit...
+    assert.deepEqual(pruneIdem(entries, { ...r, minAgeMs: 550 }, 1000).map((e) => e[0]), ['k5', 'k6', 'k7', 'k8', 'k9']);
+    // ...but never past the hard cap.
+    assert.deepEqual(pruneIdem(entries, { ...r, minAgeMs: 10_000, hardMax: 4 }, 1000).map((e) => e[0]), ['k6', 'k7', 'k8', 'k9']);
+    // Keys the node made up for forwarded calls have their own, short minimum age (10 s).
+    const auto: IdemEntry[] = Array.from({ length: 10 }, (_, i) => [`~fwd:n1/${i}`, 1000 + i, [1, i]]);
+    assert.equal(pruneIdem(auto, { ...r, ttlMs: 1_000_000, minAgeMs: 3_600_000 }, 20_000).length, 3);
+    assert.equal(pruneIdem(auto, { ...r, minAgeMs: 0 }, 5_000).length, 10);
   });
 });
 

@@ -9,13 +9,19 @@ function checkAmount(amount: unknown): number {
 
 /** A bank account per key. Balances are integers (cents): money is never a float. */
 export class Account extends Actor<{ balance: number; closed?: boolean }> {
-  static override expose = ['deposit', 'withdraw', 'balance', 'close'] as const;
+  static override expose = ['deposit', 'withdraw', 'balance', 'close', 'refund'] as const;
   state: { balance: number; closed?: boolean } = { balance: 0 };
 
   deposit(amount: number): number {
     const a = checkAmount(amount);
     if (this.state.closed === true) throw new Error('ACCOUNT_CLOSED: this account takes no deposits');
     this.state.balance += a;
+    return this.state.balance;
+  }
+
+  /** Gives back money taken from this account (a saga's compensation): never refused, even when closed. */
+  refund(amount: number): number {
+    this.state.balance += checkAmount(amount);
     return this.state.balance;
   }
 

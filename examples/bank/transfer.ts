@@ -69,7 +69,8 @@ export class Transfer extends Actor<TransferState> {
       {
         name: 'withdraw',
         run: (t, idem) => this.ref(Account, t.from, { idem }).withdraw(t.amount),
-        compensate: (t, idem) => this.ref(Account, t.from, { idem }).deposit(t.amount),
+        // A refund, not a deposit: a compensation must not be refusable (a closed account takes no deposits).
+        compensate: (t, idem) => this.ref(Account, t.from, { idem }).refund(t.amount),
       },
       {
         name: 'deposit',

@@ -19,6 +19,7 @@ import type { CallRequest } from '../router.js';
 import type { PeerAddress, Transport } from '../transport/transport.js';
 import { isLinkMessage, LinkTag, type LinkMessage } from './link-protocol.js';
 import { Placement } from './placement.js';
+import { AUTO_IDEM_PREFIX } from '../record.js';
 
 /** Re-sends of one forwarded call after retryable answers (E_UNAVAILABLE, E_OVERLOADED) from its owner. */
 const MAX_PEER_RETRIES = 5;
@@ -124,7 +125,7 @@ export class Cluster {
 
   /** Sends a call to its owner; the answer comes back through `sink`. */
   forward(req: CallRequest, sink: ReplySink, sinkId: number | string): void {
-    const idem = req.idem ?? `${this.o.self.id}/${(++this.idemSeq).toString(36)}`;
+    const idem = req.idem ?? `${AUTO_IDEM_PREFIX}${this.o.self.id}/${(++this.idemSeq).toString(36)}`;
     const timeout = req.timeoutMs ?? 10_000;
     const call = new ForwardedCall(this.nextSeq++, { ...req, idem }, sink, sinkId, Date.now() + timeout, (c) => this.expired(c));
     this.o.wheel.add(call, call.deadline);

@@ -4,6 +4,7 @@
  * one copy per batch instead of a structured clone per object.
  */
 import type { ErrorData } from '../../protocol/errors.js';
+import type { IdemRetention } from '../record.js';
 
 /** One message for one actor: [method, args, idem key or null, caller id or null]. */
 export type TurnMessage = readonly [method: string, args: readonly unknown[], idem: string | null, caller: string | null];
@@ -37,8 +38,7 @@ export interface WorkerSettings {
   readonly modules: readonly string[];
   readonly channel: string;
   readonly callTimeoutMs: number;
-  readonly idemMax: number;
-  readonly idemTtlMs: number;
+  readonly idem: IdemRetention;
 }
 
 /** Worker → host over the side channel. */

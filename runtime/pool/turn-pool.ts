@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { Piscina } from 'piscina';
 import { toErrorData } from '../../protocol/errors.js';
+import type { IdemRetention } from '../record.js';
 import type { DownMessage, GridOp, GroupResult, TaskGroup, TaskResult, UpMessage, WorkerSettings } from './protocol.js';
 import { downChannel, tight, upChannel } from './protocol.js';
 
@@ -17,8 +18,7 @@ export interface TurnPoolOptions {
   readonly minThreads: number;
   readonly maxThreads: number;
   readonly callTimeoutMs: number;
-  readonly idemMax: number;
-  readonly idemTtlMs: number;
+  readonly idem: IdemRetention;
 }
 
 /** What the pool needs from the node to serve its workers' requests. */
@@ -53,8 +53,7 @@ export class TurnPool {
       modules: options.modules,
       channel,
       callTimeoutMs: options.callTimeoutMs,
-      idemMax: options.idemMax,
-      idemTtlMs: options.idemTtlMs,
+      idem: options.idem,
     };
     this.pool = new Piscina({
       filename: new URL('./worker-entry.cjs', import.meta.url).href,

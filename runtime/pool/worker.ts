@@ -216,10 +216,10 @@ class GroupRun {
     }
     const result: TurnResult = [1, value];
     const idemKey = this.group[4][this.i]![2];
-    if (idemKey !== null && settings.idemMax > 0) {
+    if (idemKey !== null && settings.idem.hardMax > 0) {
       const now = Date.now();
       this.idem.push([idemKey, now, result]);
-      this.idem = pruneIdem(this.idem, settings.idemMax, settings.idemTtlMs, now);
+      this.idem = pruneIdem(this.idem, settings.idem, now);
     }
     const next = encodeRecord({ state: this.actor.state, idem: this.idem });
     // Only a real change is written: read-only turns cost the grid nothing.
