@@ -14,6 +14,18 @@
  *                          this long for other processes to fall under 10% of a
  *                          core, and measure a disturbed row again (4 tries in
  *                          all, the least disturbed kept)     (default 0: off)
+ *   BENCH_HAZELCAST_MEMBERS   Hazelcast members shared by the hazelcast rows:
+ *                          1, or 2 (every write then also waits for its
+ *                          synchronous backup on the other member) (default 1)
+ *   BENCH_HAZELCAST_HEAP_MB   heap per member, MB                (default 256)
+ *   BENCH_COMMIT_WINDOW    --commit-window (ms) for the troupe-hazelcast row
+ *                          (default: unset, the node's own default)
+ *   BENCH_COMMIT_WINDOW_SWEEP  opt-in: replaces the troupe-hazelcast row by one
+ *                          row per commit window; 1 for 0,1,2,5 ms, or a
+ *                          comma-separated list of ms            (default: off)
+ *   BENCH_TROUPE_NODE_FLAGS   extra flags for node(1) running each Troupe node,
+ *                          space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *                          (profiles are written when the row stops the node)
  */
 export type ClientChoice = 'auto' | 'sdk' | 'ws-batch';
 
@@ -26,6 +38,13 @@ export interface BenchConfig {
   readonly only: readonly string[] | null;
   readonly client: ClientChoice;
   readonly quietWaitSeconds: number;
+  readonly hazelcastMembers: 1 | 2;
+  readonly hazelcastHeapMb: number;
+  /** null: the node's default (no --commit-window flag). */
+  readonly commitWindowMs: number | null;
+  /** null: no sweep. */
+  readonly commitWindowSweep: readonly number[] | null;
+  readonly troupeNodeFlags: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -62,5 +81,44 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
     throw new ConfigError(`BENCH_CLIENT must be auto, sdk or ws-batch, got ${JSON.stringify(env.BENCH_CLIENT)}`);
   }
 
-  return Object.freeze({ seconds, warmupSeconds, inFlight: Object.freeze(inFlight), keys, maxCalls, only: only && Object.freeze(only), client, quietWaitSeconds });
+  const members = num(env, 'BENCH_HAZELCAST_MEMBERS', 1, (n) => n === 1 || n === 2, '1 or 2');
+  const hazelcastHeapMb = num(env, 'BENCH_HAZELCAST_HEAP_MB', 256, (n) => Number.isInteger(n) && n >= 64 && n <= 8192, 'an integer from 64 to 8192');
+  const windowMs = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 1000;
+  const commitWindowMs = env.BENCH_COMMIT_WINDOW === undefined || env.BENCH_COMMIT_WINDOW.trim() === ''
+    ? null
+    : num(env, 'BENCH_COMMIT_WINDOW', 0, windowMs, 'an integer number of ms from 0 to 1000');
+  const commitWindowSweep = readSweep(env.BENCH_COMMIT_WINDOW_SWEEP, windowMs);
+  const troupeNodeFlags = (env.BENCH_TROUPE_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+  const notFlag = troupeNodeFlags.find((f) => !f.startsWith('-'));
+  if (notFlag !== undefined) throw new ConfigError(`BENCH_TROUPE_NODE_FLAGS must be node flags (each starting with -), got ${JSON.stringify(notFlag)}`);
+
+  return Object.freeze({
+    seconds,
+    warmupSeconds,
+    inFlight: Object.freeze(inFlight),
+    keys,
+    maxCalls,
+    only: only && Object.freeze(only),
+    client,
+    quietWaitSeconds,
+    hazelcastMembers: members as 1 | 2,
+    hazelcastHeapMb,
+    commitWindowMs,
+    commitWindowSweep,
+    troupeNodeFlags: Object.freeze(troupeNodeFlags),
+  });
+}
+
+/** The commit windows the sweep measures when asked with BENCH_COMMIT_WINDOW_SWEEP=1. */
+export const DEFAULT_COMMIT_WINDOW_SWEEP: readonly number[] = Object.freeze([0, 1, 2, 5]);
+
+function readSweep(raw: string | undefined, valid: (n: number) => boolean): readonly number[] | null {
+  const text = raw?.trim() ?? '';
+  if (text === '' || text === '0' || text.toLowerCase() === 'false') return null;
+  if (text === '1' || text.toLowerCase() === 'true') return DEFAULT_COMMIT_WINDOW_SWEEP;
+  const list = text.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || !list.every(valid) || new Set(list).size !== list.length) {
+    throw new ConfigError(`BENCH_COMMIT_WINDOW_SWEEP must be 1 (for ${DEFAULT_COMMIT_WINDOW_SWEEP.join(',')}) or distinct comma-separated ms from 0 to 1000, got ${JSON.stringify(raw)}`);
+  }
+  return Object.freeze(list);
 }

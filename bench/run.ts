@@ -17,10 +17,11 @@ import { sdkAvailable } from './drivers/troupe-sdk.js';
 import type { LoadPlan } from './load/closed-loop.js';
 import type { LoadReport } from './load/report.js';
 import { waitForQuiet } from './lib/cpu.js';
+import { defaultRunDir, SharedHazelcast } from './lib/hazelcast-cluster.js';
 import { runForJson } from './lib/processes.js';
 import { formatRatios, formatRows, isMeasured, ratios, type Row } from './lib/report.js';
 import { isSkipped, type Scenario, type ScenarioContext, type Target } from './scenario.js';
-import { scenarios } from './scenarios/index.js';
+import { scenariosFor } from './scenarios/index.js';
 
 /** dist/bench/run.js → the repository root. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,7 +91,7 @@ async function measureRow(target: Target, plan: LoadPlan, config: BenchConfig, s
   return best!;
 }
 
-async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: ScenarioContext['wsClient']): Promise<Row[]> {
+async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: ScenarioContext['wsClient'], hazelcast: SharedHazelcast): Promise<Row[]> {
   const say = (line: string): void => progress(`${scenario.name}: ${line}`);
   const none = (status: 'skipped' | 'failed', reason: string): Row[] =>
     config.inFlight.map((inFlight) => ({ scenario: scenario.name, kind: scenario.kind, inFlight, status, reason }));
@@ -98,7 +99,7 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
   say('starting');
   let target;
   try {
-    target = await scenario.start({ root: ROOT, config, wsClient, progress: say });
+    target = await scenario.start({ root: ROOT, config, wsClient, progress: say, hazelcast: () => hazelcast.get() });
   } catch (err) {
     say(`failed to start: ${message(err)}`);
     return none('failed', message(err));
@@ -123,7 +124,8 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
       try {
         const result = await measureRow(target, plan, config, say);
         rows.push({ scenario: scenario.name, kind: scenario.kind, client: target.driver.name, result });
-        say(`${inFlight} in flight: ${result.callsPerSecond.toLocaleString('en-US')} calls/s, p50 ${result.latencyUs.p50} µs, p99 ${result.latencyUs.p99} µs, ${result.errors} errors`);
+        const stats = Object.entries(result.driverStats ?? {}).map(([k, v]) => `, ${v} ${k}`).join('');
+        say(`${inFlight} in flight: ${result.callsPerSecond.toLocaleString('en-US')} calls/s, p50 ${result.latencyUs.p50} µs, p99 ${result.latencyUs.p99} µs, ${result.errors} errors${stats}`);
       } catch (err) {
         say(`${inFlight} in flight failed: ${message(err)}`);
         rows.push({ scenario: scenario.name, kind: scenario.kind, inFlight, status: 'failed', reason: message(err) });
@@ -155,8 +157,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const chosen = config.only === null ? scenarios : scenarios.filter((s) => config.only!.includes(s.name));
-  const unknown = (config.only ?? []).filter((n) => !scenarios.some((s) => s.name === n));
+  const scenarios = scenariosFor(config);
+  const selects = (s: Scenario, n: string): boolean => s.name === n || s.family === n;
+  const chosen = config.only === null ? scenarios : scenarios.filter((s) => config.only!.some((n) => selects(s, n)));
+  const unknown = (config.only ?? []).filter((n) => !scenarios.some((s) => selects(s, n)));
   if (unknown.length > 0) {
     process.stderr.write(`bench: BENCH_ONLY names unknown scenarios: ${unknown.join(', ')} (known: ${scenarios.map((s) => s.name).join(', ')})\n`);
     process.exit(2);
@@ -164,9 +168,22 @@ async function main(): Promise<void> {
 
   const startedAt = new Date();
   progress(`${chosen.length} scenarios × in-flight ${config.inFlight.join(', ')}; ${config.warmupSeconds} s warm-up + ${config.seconds} s per row; WebSocket client: ${wsClient}`);
+  // Started by the first hazelcast row, shared by the others, stopped here.
+  const hazelcast = new SharedHazelcast({
+    members: config.hazelcastMembers,
+    heapMb: config.hazelcastHeapMb,
+    dir: defaultRunDir(ROOT),
+    progress: (line) => progress(`hazelcast: ${line}`),
+  });
   const rows: Row[] = [];
-  for (const scenario of chosen) rows.push(...await runScenario(scenario, config, wsClient));
-  const ratioList = ratios(rows);
+  let hazelcastLine: string | null;
+  try {
+    for (const scenario of chosen) rows.push(...await runScenario(scenario, config, wsClient, hazelcast));
+  } finally {
+    hazelcastLine = hazelcast.describe();
+    await hazelcast.stop();
+  }
+  const ratioList = ratios(rows, chosen);
 
   const cpuList = cpus();
   const machine = {
@@ -182,6 +199,7 @@ async function main(): Promise<void> {
     '',
     `Counter.add(1), closed loop: ${config.keys} counter keys round-robin; per row ${config.warmupSeconds} s warm-up, then ${config.seconds} s measured (or ${config.maxCalls.toLocaleString('en-US')} calls)`,
     `One load process per row; servers in their own processes; all on 127.0.0.1. ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}), commit ${commit ?? 'unknown'}`,
+    ...(hazelcastLine === null ? [] : [`${hazelcastLine}; their CPU is in "server CPU" of those rows.`]),
     '',
     formatRows(rows),
     'CPU: percent of one core over the measured window; "other" is every process outside the row (interrupt time, mostly the row\'s own loopback traffic, is left out; see "irq" in the JSON).',
@@ -205,7 +223,8 @@ async function main(): Promise<void> {
     machine,
     config,
     workload: { call: 'Counter.add(1)', keys: config.keys, loop: 'closed' },
-    scenarios: chosen.map((s) => ({ name: s.name, kind: s.kind, description: s.description })),
+    scenarios: chosen.map((s) => ({ name: s.name, kind: s.kind, group: s.group ?? 'in-memory', description: s.description, ...(s.targets ? { targets: s.targets } : {}) })),
+    ...(hazelcastLine === null ? {} : { hazelcast: hazelcastLine }),
     rows,
     ratios: ratioList,
   };

@@ -7,6 +7,7 @@
  */
 import type { BenchConfig } from './config.js';
 import type { DriverSpec } from './drivers/index.js';
+import type { HazelcastCluster } from './lib/hazelcast-cluster.js';
 
 export type ScenarioKind = 'troupe' | 'peer';
 
@@ -23,6 +24,12 @@ export interface ScenarioContext {
   readonly wsClient: 'troupe-sdk' | 'ws-batch';
   /** Progress line to stderr, prefixed with the scenario name. */
   readonly progress: (line: string) => void;
+  /**
+   * The run's Hazelcast members, started on the first call and shared by
+   * every row that asks (BENCH_HAZELCAST_MEMBERS of them); the runner stops
+   * them at the end. Take a fresh map per row: `freshMapName`.
+   */
+  readonly hazelcast: () => Promise<HazelcastCluster>;
 }
 
 /** A started system: how the load process connects, and how to stop it. */
@@ -47,8 +54,24 @@ export interface Scenario {
   readonly kind: ScenarioKind;
   /** One line for the table legend. */
   readonly description: string;
+  /**
+   * Rows are divided only by rows of the same group: Troupe on Hazelcast by
+   * the Hazelcast peers, the in-memory Troupe row by the in-memory peers.
+   * Default 'in-memory'.
+   */
+  readonly group?: string;
+  /**
+   * For a Troupe row: the calls/s ratio it should reach over some peers of its
+   * group, by peer name (`{ 'moleculer-hazelcast': 2 }`); the ratio table
+   * marks each as met or below.
+   */
+  readonly targets?: Readonly<Record<string, number>>;
+  /** BENCH_ONLY=<family> selects every scenario of a family (the rows of a sweep). */
+  readonly family?: string;
   start(ctx: ScenarioContext): Promise<Target | Skipped>;
 }
+
+export const DEFAULT_GROUP = 'in-memory';
 
 export function isSkipped(v: Target | Skipped): v is Skipped {
   return typeof (v as Skipped).skipped === 'string';

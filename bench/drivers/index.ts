@@ -36,11 +36,26 @@ export interface MoleculerPeer {
   readonly port: number;
 }
 
-export type DriverSpec = WsBatchSpec | TroupeSdkSpec | MoleculerSpec;
+/** hazelcast-client in the load process, Counter.add(1) straight on an IMap (lib/hazelcast-counter.ts). */
+export interface HazelcastSpec {
+  readonly name: 'hazelcast';
+  readonly clusterName: string;
+  readonly members: readonly string[];
+  readonly map: string;
+  /** cas: version-checked read-modify-write, one replaceIfSame per call; set: blind set, the ceiling. */
+  readonly mode: 'cas' | 'set';
+}
+
+export type DriverSpec = WsBatchSpec | TroupeSdkSpec | MoleculerSpec | HazelcastSpec;
 export type DriverName = DriverSpec['name'];
 
 export interface Caller {
   call(key: string): Promise<unknown>;
+  /**
+   * Counts over this load process's run, warm-up included, reported with the
+   * row (conflicts that forced a retry, say). Undefined when there are none.
+   */
+  stats?(): Promise<Readonly<Record<string, number>> | undefined>;
   close(): Promise<void>;
 }
 
@@ -49,6 +64,7 @@ export async function openDriver(spec: DriverSpec): Promise<Caller> {
     case 'ws-batch': return (await import('./ws-batch.js')).open(spec);
     case 'troupe-sdk': return (await import('./troupe-sdk.js')).open(spec);
     case 'moleculer': return (await import('./moleculer.js')).open(spec);
+    case 'hazelcast': return (await import('./hazelcast.js')).open(spec);
   }
 }
 
@@ -63,6 +79,15 @@ export function parseDriverSpec(value: unknown): DriverSpec {
     const server = peerOf(v.server);
     const client = peerOf(v.client);
     if (server && client) return { name: 'moleculer', server, client };
+  }
+  if (
+    v.name === 'hazelcast' &&
+    typeof v.clusterName === 'string' &&
+    Array.isArray(v.members) && v.members.length > 0 && v.members.every((m) => typeof m === 'string') &&
+    typeof v.map === 'string' &&
+    (v.mode === 'cas' || v.mode === 'set')
+  ) {
+    return { name: 'hazelcast', clusterName: v.clusterName, members: v.members as string[], map: v.map, mode: v.mode };
   }
   throw new TypeError(`unknown or incomplete driver spec: ${JSON.stringify(value).slice(0, 200)}`);
 }

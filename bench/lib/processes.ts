@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const live = new Set<ChildProcess>();
+/** Processes started elsewhere (Hazelcast members, by grid/hazelcast/members.ts) that must not outlive the runner. */
+const adopted = new Set<number>();
 let exitHookInstalled = false;
 
 function killAll(): void {
@@ -16,6 +18,23 @@ function killAll(): void {
       try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
   }
+  for (const pid of adopted) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+/**
+ * Kills `pid` (SIGKILL) if the runner exits or is interrupted while it is
+ * still listed; `release(pid)` once it has been stopped the normal way, so
+ * a reused PID is never signalled.
+ */
+export function killOnExit(pid: number): void {
+  installExitHook();
+  adopted.add(pid);
+}
+
+export function release(pid: number): void {
+  adopted.delete(pid);
 }
 
 /** Installed with the first child, not on import: a runner interrupted or killed takes its children with it. */
@@ -25,7 +44,7 @@ function installExitHook(): void {
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`[bench] ${signal}: stopping ${live.size} child processes\n`);
+      process.stderr.write(`[bench] ${signal}: stopping ${live.size + adopted.size} child processes\n`);
       killAll();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });

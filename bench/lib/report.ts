@@ -1,6 +1,6 @@
 /** The printed table and the ratio table, from the rows of one run. */
 import type { LoadReport } from '../load/report.js';
-import type { ScenarioKind } from '../scenario.js';
+import { DEFAULT_GROUP, type Scenario, type ScenarioKind } from '../scenario.js';
 
 export interface MeasuredRow {
   readonly scenario: string;
@@ -33,14 +33,25 @@ export interface Ratio {
   /** Troupe / peer. Below 1 Troupe answers faster. */
   readonly p50: number;
   readonly p99: number;
+  /** The calls/s ratio the Troupe row should reach over this peer (Scenario.targets), if any. */
+  readonly target?: number;
 }
 
-export function ratios(rows: readonly Row[]): Ratio[] {
+/**
+ * Troupe rows divided by the peer rows of the same group and in-flight level
+ * (Troupe on Hazelcast is not divided by an in-memory peer), in the order of
+ * the rows.
+ */
+export function ratios(rows: readonly Row[], scenarios: readonly Scenario[]): Ratio[] {
+  const byName = new Map(scenarios.map((s) => [s.name, s]));
+  const group = (r: Row): string => byName.get(r.scenario)?.group ?? DEFAULT_GROUP;
   const measured = rows.filter(isMeasured);
   const out: Ratio[] = [];
   for (const t of measured.filter((r) => r.kind === 'troupe')) {
-    for (const p of measured.filter((r) => r.kind === 'peer' && r.result.inFlight === t.result.inFlight)) {
+    const targets = byName.get(t.scenario)?.targets ?? {};
+    for (const p of measured.filter((r) => r.kind === 'peer' && r.result.inFlight === t.result.inFlight && group(r) === group(t))) {
       const div = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+      const target = targets[p.scenario];
       out.push({
         troupe: t.scenario,
         peer: p.scenario,
@@ -48,6 +59,7 @@ export function ratios(rows: readonly Row[]): Ratio[] {
         callsPerSecond: div(t.result.callsPerSecond, p.result.callsPerSecond),
         p50: div(t.result.latencyUs.p50, p.result.latencyUs.p50),
         p99: div(t.result.latencyUs.p99, p.result.latencyUs.p99),
+        ...(target === undefined ? {} : { target }),
       });
     }
   }
@@ -105,11 +117,32 @@ export function formatRows(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
+function targetCell(r: Ratio): string {
+  if (r.target === undefined) return '';
+  const goal = `>= ${r.target.toFixed(r.target < 1 ? 2 : 1)}x`;
+  return `${goal} ${r.callsPerSecond >= r.target ? 'met' : 'BELOW'}`;
+}
+
 export function formatRatios(list: readonly Ratio[]): string {
-  if (list.length === 0) return 'Troupe / peer: no ratios; they need a measured Troupe row and peer row at the same in-flight level.';
-  const body = list.map((r) => [`${r.troupe} / ${r.peer}`, String(r.inFlight), x(r.callsPerSecond), x(r.p50), x(r.p99)]);
+  if (list.length === 0) return 'Troupe / peer: no ratios; they need a measured Troupe row and peer row of the same group at the same in-flight level.';
+  const body = list.map((r) => [`${r.troupe} / ${r.peer}`, String(r.inFlight), x(r.callsPerSecond), targetCell(r), x(r.p50), x(r.p99)]);
   return [
-    'Troupe / peer (calls/s above 1x: Troupe does more; latency below 1x: Troupe answers faster)',
-    table(['ratio', 'in flight', 'calls/s', 'p50', 'p99'], body, 1),
+    'Troupe / peer: each Troupe row over the peers of its group, in-memory or Hazelcast (calls/s above 1x: Troupe does more; latency below 1x: Troupe answers faster)',
+    table(['ratio', 'in flight', 'calls/s', 'calls/s target', 'p50', 'p99'], body, 1),
+    ...formatTargets(list),
   ].join('\n');
+}
+
+/** The targeted ratios once more, one line per pair, so a reader finds the verdict without scanning the table. */
+function formatTargets(list: readonly Ratio[]): string[] {
+  const pairs = new Map<string, Ratio[]>();
+  for (const r of list) {
+    if (r.target === undefined) continue;
+    const key = `${r.troupe} / ${r.peer}`;
+    pairs.set(key, [...(pairs.get(key) ?? []), r]);
+  }
+  if (pairs.size === 0) return [];
+  const lines = [...pairs].map(([pair, rs]) =>
+    `  ${pair}, calls/s, target >= ${rs[0]!.target}x: ${rs.map((r) => `${x(r.callsPerSecond)} at ${r.inFlight} in flight (${r.callsPerSecond >= r.target! ? 'met' : 'BELOW'})`).join(', ')}`);
+  return ['', 'Targets:', ...lines];
 }

@@ -63,7 +63,14 @@ try {
 }
 const cpu = sampleWindow(plan.serverPids, plan.warmupMs, plan.measureMs);
 const result = await runClosedLoop(caller, plan);
-const report: LoadReport = { driver: driver.name, ...result, cpu: cpu() };
+const cpuShare = cpu();
+let stats: Readonly<Record<string, number>> | undefined;
+try {
+  stats = await caller.stats?.();
+} catch {
+  // Counts are extra; the figures stand without them.
+}
+const report: LoadReport = { driver: driver.name, ...result, cpu: cpuShare, ...(stats === undefined ? {} : { driverStats: stats }) };
 try {
   await caller.close();
 } catch {

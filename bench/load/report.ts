@@ -6,4 +6,6 @@ export interface LoadReport extends LoadResult {
   readonly driver: string;
   /** Percent of one core over the measured window; null where /proc is missing. */
   readonly cpu: CpuShare | null;
+  /** What the driver counted over the whole run, warm-up included (see Caller.stats). */
+  readonly driverStats?: Readonly<Record<string, number>>;
 }

@@ -2,9 +2,30 @@
  * Every scenario, in table order. To add one, write a sibling module that
  * exports a `Scenario` and list it here; see bench/README.md.
  */
+import type { BenchConfig } from '../config.js';
 import type { Scenario } from '../scenario.js';
+import { hazelcastRaw, hazelcastRawSet } from './hazelcast-raw.js';
+import { moleculerHazelcast } from './moleculer-hazelcast.js';
 import { moleculerTcp } from './moleculer.js';
 import { rawUws } from './raw-uws.js';
+import { troupeHazelcast } from './troupe-hazelcast.js';
 import { troupe } from './troupe.js';
 
-export const scenarios: readonly Scenario[] = [troupe, moleculerTcp, rawUws];
+/**
+ * The run's scenarios. BENCH_COMMIT_WINDOW_SWEEP replaces the troupe-hazelcast
+ * row by one row per commit window (family troupe-hazelcast).
+ */
+export function scenariosFor(config: BenchConfig): readonly Scenario[] {
+  const troupeOnHazelcast = config.commitWindowSweep === null
+    ? [troupeHazelcast(config.commitWindowMs)]
+    : config.commitWindowSweep.map((ms) => troupeHazelcast(ms, true));
+  return [
+    troupe,
+    moleculerTcp,
+    rawUws,
+    ...troupeOnHazelcast,
+    moleculerHazelcast,
+    hazelcastRaw,
+    hazelcastRawSet,
+  ];
+}
