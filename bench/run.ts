@@ -118,6 +118,7 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
         measureMs: Math.round(config.seconds * 1000),
         maxCalls: config.maxCalls,
         keys: config.keys,
+        ...(target.keyNames === undefined ? {} : { keyNames: target.keyNames }),
         serverPids: target.pids,
       };
       say(`${inFlight} in flight: ${config.warmupSeconds} s warm-up + ${config.seconds} s measured (${target.driver.name} client)`);

@@ -39,6 +39,8 @@ export interface Target {
   readonly pids: readonly number[];
   /** Shown in the table: what the rows mean beyond the scenario name. */
   readonly note?: string;
+  /** Counter keys to call instead of k0..k(N-1), e.g. only actors owned by one node. */
+  readonly keyNames?: readonly string[];
   stop(): Promise<void>;
 }
 

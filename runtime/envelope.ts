@@ -22,6 +22,8 @@ export class Envelope implements Expirable {
   done = false;
   /** Sent here by another node: runs here whatever this node's placement says (no ping-pong while views differ). */
   forwarded = false;
+  /** For forwarded calls: the sender's lowest unanswered sequence number (see TurnMessage). */
+  ack = -1;
   /** performance.now() at arrival, for the latency histogram. */
   readonly start: number;
 

@@ -16,6 +16,8 @@ export interface CallRequest {
   readonly idem?: string | null;
   readonly caller?: string | null;
   readonly timeoutMs?: number;
+  /** Forwarded calls: the sending node's lowest unanswered sequence number. */
+  readonly ack?: number;
 }
 
 /** Where calls for actors owned by other nodes go (absent on a single node). */
@@ -89,6 +91,7 @@ export class Router {
     const timeout = req.timeoutMs ?? this.defaultTimeoutMs;
     const env = new Envelope(req.type, req.key, req.method, req.args, req.idem ?? null, req.caller ?? null, Date.now() + timeout, sink, id, performance.now(), this.settled);
     env.forwarded = forwarded;
+    if (req.ack !== undefined) env.ack = req.ack;
     this.wheel.add(env, env.deadline);
     this.turns.enqueue(env);
   }

@@ -240,7 +240,7 @@ export class TurnScheduler {
       let latestDeadline = 0;
       for (let i = 0; i < envs.length; i++) {
         const e = envs[i]!;
-        messages[i] = [e.method, e.args, e.idem, e.caller];
+        messages[i] = e.ack < 0 ? [e.method, e.args, e.idem, e.caller] : [e.method, e.args, e.idem, e.caller, e.ack];
         if (e.deadline > latestDeadline) latestDeadline = e.deadline;
       }
       act.running = envs;

@@ -5,7 +5,7 @@ import { Actor, exposedMethods } from '../actors/index.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { DeadlineWheel } from '../runtime/deadline-wheel.js';
 import { shardOf, SHARD_COUNT } from '../runtime/placement/shards.js';
-import { decodeRecord, encodeRecord, pruneIdem, type IdemEntry } from '../runtime/record.js';
+import { autoIdemKey, decodeRecord, dropAcknowledged, encodeRecord, pruneIdem, type IdemEntry } from '../runtime/record.js';
 import { isNativeUws } from '../runtime/gateway/native-uws.js';
 
 describe('configuration', () => {
@@ -83,6 +83,21 @@ describe('expose rules', () => {
   }
 });
 
+describe('acknowledged forwarded calls', () => {
+  test('a sender\'s entries below its ack are dropped; other senders\' and callers\' keys stay', () => {
+    const idem: IdemEntry[] = [
+      [autoIdemKey('n1', 'aa', 5), 1, [1, 5]],
+      [autoIdemKey('n1', 'aa', 9), 1, [1, 9]],
+      [autoIdemKey('n1', 'bb', 2), 1, [1, 2]],
+      [autoIdemKey('n2', 'aa', 1), 1, [1, 1]],
+      ['client-key', 1, [1, 0]],
+    ];
+    const out = dropAcknowledged(idem, autoIdemKey('n1', 'aa', 12), 9);
+    assert.deepEqual(out.map((e) => e[0]), [autoIdemKey('n1', 'aa', 9), autoIdemKey('n1', 'bb', 2), autoIdemKey('n2', 'aa', 1), 'client-key']);
+    assert.equal(dropAcknowledged(idem, 'client-key', 100), idem);
+  });
+});
+
 describe('deadline wheel', () => {
   test('expires entries once, never before their deadline, and never removed ones', async () => {
     const wheel = new DeadlineWheel<{ wheelSlot: number; expire(): void; firedAt: number[] }>(10);
@@ -121,10 +136,10 @@ describe('actor records', () => {
     assert.deepEqual(pruneIdem(entries, { ...r, minAgeMs: 550 }, 1000).map((e) => e[0]), ['k5', 'k6', 'k7', 'k8', 'k9']);
     // ...but never past the hard cap.
     assert.deepEqual(pruneIdem(entries, { ...r, minAgeMs: 10_000, hardMax: 4 }, 1000).map((e) => e[0]), ['k6', 'k7', 'k8', 'k9']);
-    // Keys the node made up for forwarded calls have their own, short minimum age (10 s).
+    // Keys the node made up for forwarded calls have their own, short minimum age (3 s).
     const auto: IdemEntry[] = Array.from({ length: 10 }, (_, i) => [`~fwd:n1/${i}`, 1000 + i, [1, i]]);
     assert.equal(pruneIdem(auto, { ...r, ttlMs: 1_000_000, minAgeMs: 3_600_000 }, 20_000).length, 3);
-    assert.equal(pruneIdem(auto, { ...r, minAgeMs: 0 }, 5_000).length, 10);
+    assert.equal(pruneIdem(auto, { ...r, minAgeMs: 0 }, 3_500).length, 10);
   });
 });
 

@@ -15,6 +15,8 @@ export interface LoadPlan {
   readonly maxCalls: number;
   /** Counter keys used round-robin across all lanes. */
   readonly keys: number;
+  /** The key names, when a scenario needs particular ones (actors on a chosen node); default k0, k1, ... */
+  readonly keyNames?: readonly string[];
   /** Server processes whose CPU use is reported with the result. */
   readonly serverPids: readonly number[];
 }
@@ -43,7 +45,7 @@ const GIVE_UP_ERRORS = 1_000;
  * and the run must still end on time.
  */
 export async function runClosedLoop(caller: Caller, plan: LoadPlan): Promise<LoadResult> {
-  const keys = Array.from({ length: plan.keys }, (_, i) => `k${i}`);
+  const keys = plan.keyNames ?? Array.from({ length: plan.keys }, (_, i) => `k${i}`);
   // ns, 1 ns .. 60 s at 3 significant figures.
   const histogram = createHistogram({ lowest: 1, highest: 60e9, figures: 3 });
   const begin = performance.now();

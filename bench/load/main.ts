@@ -31,6 +31,7 @@ function parsePlan(value: unknown): LoadPlan {
     measureMs: int('measureMs', 1),
     maxCalls: int('maxCalls', 1),
     keys: int('keys', 1),
+    ...(Array.isArray(v.keyNames) && v.keyNames.every((k) => typeof k === 'string') ? { keyNames: v.keyNames as string[] } : {}),
     serverPids: pids as number[],
   };
 }
@@ -56,7 +57,7 @@ try {
 }
 // One call first: a driver that connects but does not do the work must not produce a row.
 try {
-  const total = await caller.call('k0');
+  const total = await caller.call(plan.keyNames?.[0] ?? 'k0');
   if (typeof total !== 'number') fail(`${driver.name}: Counter.add(1) answered ${JSON.stringify(total)}, expected the new total`);
 } catch (err) {
   fail(`${driver.name}: first call failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -10,6 +10,7 @@ import { moleculerTcp } from './moleculer.js';
 import { rawUws } from './raw-uws.js';
 import { troupeHazelcast } from './troupe-hazelcast.js';
 import { troupe } from './troupe.js';
+import { troupeTwoNodeCross, troupeTwoNodeLocal } from './troupe-cluster.js';
 
 /**
  * The run's scenarios. BENCH_COMMIT_WINDOW_SWEEP replaces the troupe-hazelcast
@@ -27,5 +28,7 @@ export function scenariosFor(config: BenchConfig): readonly Scenario[] {
     moleculerHazelcast,
     hazelcastRaw,
     hazelcastRawSet,
+    troupeTwoNodeLocal,
+    troupeTwoNodeCross,
   ];
 }

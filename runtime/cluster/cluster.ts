@@ -19,7 +19,8 @@ import type { CallRequest } from '../router.js';
 import type { PeerAddress, Transport } from '../transport/transport.js';
 import { isLinkMessage, LinkTag, type LinkMessage } from './link-protocol.js';
 import { Placement } from './placement.js';
-import { AUTO_IDEM_PREFIX } from '../record.js';
+import { autoIdemKey } from '../record.js';
+import { randomBytes } from 'node:crypto';
 
 /** Re-sends of one forwarded call after retryable answers (E_UNAVAILABLE, E_OVERLOADED) from its owner. */
 const MAX_PEER_RETRIES = 5;
@@ -87,7 +88,8 @@ export class Cluster {
   private readonly peerInterest = new Map<string, ReadonlySet<string>>();
   private readonly sinks = new Map<string, PeerSink>();
   private nextSeq = 1;
-  private idemSeq = 0;
+  /** Distinguishes this process's sequence numbers from a previous run of the same node id. */
+  private readonly incarnation = randomBytes(4).toString('hex');
   private readonly limboTimer: NodeJS.Timeout;
   private interestScheduled = false;
   private leaving = false;
@@ -125,9 +127,11 @@ export class Cluster {
 
   /** Sends a call to its owner; the answer comes back through `sink`. */
   forward(req: CallRequest, sink: ReplySink, sinkId: number | string): void {
-    const idem = req.idem ?? `${AUTO_IDEM_PREFIX}${this.o.self.id}/${(++this.idemSeq).toString(36)}`;
+    const seq = this.nextSeq++;
+    // Made-up keys carry the sequence number, so the owner can drop them once acknowledged (see `ack`).
+    const idem = req.idem ?? autoIdemKey(this.o.self.id, this.incarnation, seq);
     const timeout = req.timeoutMs ?? 10_000;
-    const call = new ForwardedCall(this.nextSeq++, { ...req, idem }, sink, sinkId, Date.now() + timeout, (c) => this.expired(c));
+    const call = new ForwardedCall(seq, { ...req, idem }, sink, sinkId, Date.now() + timeout, (c) => this.expired(c));
     this.o.wheel.add(call, call.deadline);
     this.pending.set(call.seq, call);
     this.forwarded++;
@@ -150,7 +154,9 @@ export class Cluster {
     }
     const peer = this.addresses.get(owner);
     const remaining = call.deadline - Date.now();
-    const msg: LinkMessage = [LinkTag.Call, call.seq, call.req.type, call.req.key, call.req.method, call.req.args, call.req.idem, call.req.caller ?? null, Math.max(1, remaining)];
+    // Every call below the oldest one still pending has been answered: the owner may forget those keys.
+    const ack = (this.pending.keys().next().value as number | undefined) ?? call.seq;
+    const msg: LinkMessage = [LinkTag.Call, call.seq, call.req.type, call.req.key, call.req.method, call.req.args, call.req.idem, call.req.caller ?? null, Math.max(1, remaining), ack];
     if (peer !== undefined && this.o.transport.send(peer, msg)) {
       call.peer = owner;
       this.limbo.delete(call);
@@ -206,8 +212,8 @@ export class Cluster {
     }
     switch (raw[0]) {
       case LinkTag.Call: {
-        const [, id, type, key, method, args, idem, caller, ttlMs] = raw;
-        this.o.host.callLocal({ type, key, method, args, idem, caller, timeoutMs: ttlMs }, this.sinkFor(from), id);
+        const [, id, type, key, method, args, idem, caller, ttlMs, ack] = raw;
+        this.o.host.callLocal({ type, key, method, args, idem, caller, timeoutMs: ttlMs, ack }, this.sinkFor(from), id);
         return;
       }
       case LinkTag.Tell: {

@@ -14,7 +14,7 @@ export const enum LinkTag {
 }
 
 /** A call for an actor this node does not own. `idem` is always set: re-sending after a link failure must be safe. */
-export type LinkCall = [tag: LinkTag.Call, id: number, type: string, key: string, method: string, args: readonly unknown[], idem: string, caller: string | null, ttlMs: number];
+export type LinkCall = [tag: LinkTag.Call, id: number, type: string, key: string, method: string, args: readonly unknown[], idem: string, caller: string | null, ttlMs: number, ack: number];
 export type LinkTell = [tag: LinkTag.Tell, type: string, key: string, method: string, args: readonly unknown[], caller: string | null];
 export type LinkResult = [tag: LinkTag.Result, id: number, result: TurnResult];
 export type LinkEvent = [tag: LinkTag.Event, topic: string, data: unknown];
@@ -28,7 +28,7 @@ export function isLinkMessage(v: unknown): v is LinkMessage {
   if (!Array.isArray(v) || v.length < 2) return false;
   switch (v[0]) {
     case LinkTag.Call:
-      return v.length === 9 && typeof v[1] === 'number' && typeof v[2] === 'string' && typeof v[3] === 'string' && typeof v[4] === 'string' && Array.isArray(v[5]) && typeof v[6] === 'string' && typeof v[8] === 'number';
+      return v.length === 10 && typeof v[9] === 'number' && typeof v[1] === 'number' && typeof v[2] === 'string' && typeof v[3] === 'string' && typeof v[4] === 'string' && Array.isArray(v[5]) && typeof v[6] === 'string' && typeof v[8] === 'number';
     case LinkTag.Tell:
       return v.length === 6 && typeof v[1] === 'string' && typeof v[2] === 'string' && typeof v[3] === 'string' && Array.isArray(v[4]);
     case LinkTag.Result:

@@ -6,8 +6,13 @@
 import type { ErrorData } from '../../protocol/errors.js';
 import type { IdemRetention } from '../record.js';
 
-/** One message for one actor: [method, args, idem key or null, caller id or null]. */
-export type TurnMessage = readonly [method: string, args: readonly unknown[], idem: string | null, caller: string | null];
+/**
+ * One message for one actor: [method, args, idem key or null, caller id or
+ * null, ack]. `ack`, on calls forwarded by another node, is the lowest
+ * sequence number that node still waits on: results of its calls below it
+ * have arrived and need not be kept (see runtime/record.ts).
+ */
+export type TurnMessage = readonly [method: string, args: readonly unknown[], idem: string | null, caller: string | null, ack?: number];
 
 /** The turns one actor runs in one task, in order. `data` is the actor's record as read from the grid (null: new actor). */
 export type TaskGroup = readonly [group: number, type: string, key: string, data: Uint8Array | null, messages: readonly TurnMessage[]];

@@ -96,7 +96,10 @@ export class TurnPool {
 
   /** Task slots the pool can take without queueing inside piscina. */
   capacity(): number {
-    return Math.max(1, this.pool.threads.length) * 2;
+    // One task more than the running threads can hold: piscina only starts a
+    // new thread (up to maxThreads) when a task has to queue, so a limit at
+    // exactly the current threads' slots would pin the pool at its minimum.
+    return Math.max(1, this.pool.threads.length) * 2 + (this.pool.threads.length < this.options.maxThreads ? 1 : 0);
   }
 
   /**

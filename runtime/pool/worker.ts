@@ -14,7 +14,7 @@ import Piscina from 'piscina';
 import { ACTOR_CONTEXT, type ActorContext, type ActorGrid, type CallOptions } from '../../actors/index.js';
 import { TroupeError, toErrorData } from '../../protocol/errors.js';
 import { ActorRegistry, type ActorType } from '../actor-registry.js';
-import { decodeRecord, encodeRecord, pruneIdem, type IdemEntry } from '../record.js';
+import { decodeRecord, dropAcknowledged, encodeRecord, pruneIdem, type IdemEntry } from '../record.js';
 import type {
   DownMessage, GridOp, GroupResult, OutgoingEvent, OutgoingTell, TaskGroup, TaskResult, TurnResult, UpMessage, WorkerSettings,
 } from './protocol.js';
@@ -169,6 +169,7 @@ class GroupRun {
     for (; this.i < messages.length; this.i++) {
       const m = messages[this.i]!;
       const idemKey = m[2];
+      if (idemKey !== null && m[4] !== undefined) this.idem = dropAcknowledged(this.idem, idemKey, m[4]);
       if (idemKey !== null) {
         const seen = this.idem.find((e) => e[0] === idemKey);
         if (seen !== undefined) {
