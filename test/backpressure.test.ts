@@ -23,16 +23,25 @@ test('a client that stops reading is held back, then cut off with close code 101
     const socket = (slow.ws as unknown as { _socket: Socket })._socket;
     socket.pause();
     let sent = 0;
-    for (let i = 0; i < 1500 && slow.ws.readyState === slow.ws.OPEN; i++) {
-      slow.sendBinary([{ op: 'call', id: `bp${i}`, actor: 'Log', key: 'bp', method: 'items', args: [] }]);
-      sent++;
-      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    const send = (n: number): void => {
+      for (let i = 0; i < n && slow.ws.readyState === slow.ws.OPEN; i++) {
+        slow.sendBinary([{ op: 'call', id: `bp${sent}`, actor: 'Log', key: 'bp', method: 'items', args: [] }]);
+        sent++;
+      }
+    };
+    // First enough calls that their answers (40 KiB each) fill the socket and the node's buffer...
+    send(300);
+    await new Promise((r) => setTimeout(r, 1000));
+    // ...then more: the node holds them back, and past its bound cuts the client off.
+    for (let round = 0; round < 30; round++) {
+      send(100);
+      await new Promise((r) => setTimeout(r, 5));
     }
     // The other client is still served while this goes on (generous deadline: the test shares its CPU with the node).
     other.sendBinary({ op: 'call', id: 'other-1', actor: 'Counter', key: 'bp-other', method: 'add', args: [1] });
     assert.equal((await other.reply('other-1', 30_000)).value, 1);
     socket.resume();
-    const closed = await slow.closed();
+    const closed = await Promise.race([slow.closed(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the node never cut the client off')), 30_000))]);
     assert.equal(closed.code, 1013);
     assert.match(closed.reason, /not reading/);
     // Far fewer answers were produced than calls sent: the node stopped taking work.
