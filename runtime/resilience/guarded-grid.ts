@@ -39,6 +39,8 @@ export class GuardedGrid implements Grid {
       volumeThreshold: options.volumeThreshold,
       resetTimeout: options.resetTimeoutMs,
       rollingCountTimeout: 10_000,
+      // Latency percentiles cost a sort per bucket rotation and nothing here reads them (measured ~5% of a busy main thread).
+      rollingPercentilesEnabled: false,
     };
     this.commitBreaker = new CircuitBreaker((writes: readonly RecordWrite[]) => inner.commit(writes), { ...common, name: 'grid-commit' });
     this.readBreaker = new CircuitBreaker((keys: readonly RecordKey[]) => inner.readRecords(keys), { ...common, name: 'grid-read' });

@@ -24,6 +24,7 @@ export class TypeBreakers {
         volumeThreshold: 4,
         resetTimeout: 5000,
         rollingCountTimeout: 10_000,
+        rollingPercentilesEnabled: false,
       });
       b.on('open', () => this.onState(type, 'open'));
       b.on('halfOpen', () => this.onState(type, 'half-open'));

@@ -222,6 +222,7 @@ export class Peer {
         volumeThreshold: o.breakerVolume,
         resetTimeout: o.breakerResetMs,
         rollingCountTimeout: 10_000,
+        rollingPercentilesEnabled: false,
         enableSnapshots: false,
         errorFilter: (err: unknown) => NEUTRAL_CODES.has((err as { code?: never })?.code as never),
       },
