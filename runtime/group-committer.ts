@@ -7,7 +7,7 @@ import type { Grid, RecordWrite, WriteOutcome } from '../grid/index.js';
  *
  * `windowMs` 0 means "what was submitted in this callback" (a microtask), which is the
  * right default for an in-process grid; a remote grid benefits from a small
- * window (see README, "Tuning").
+ * window (`--commit-window`; measured in bench/README.md: 0 is best on this machine).
  */
 export class GroupCommitter {
   private batch: RecordWrite[] = [];
