@@ -34,6 +34,33 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
   throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
+/**
+ * Counter.add(1) on `keys`, round after round, until `finish()` (bounded to 30 s):
+ * counts acknowledged calls and records every failure.
+ */
+function loadUntilStopped(c: TroupeClient, keys: readonly string[]): { finish: () => Promise<{ acked: number; failures: string[] }> } {
+  let acked = 0;
+  let stop = false;
+  const failures: string[] = [];
+  const running = (async () => {
+    const deadline = Date.now() + 30_000;
+    while (!stop && Date.now() < deadline) {
+      const rs = await Promise.allSettled(keys.map((k) => c.call('Counter', k, 'add', [1])));
+      for (const r of rs) {
+        if (r.status === 'fulfilled') acked++;
+        else failures.push(`${(r.reason as TroupeError).code} ${(r.reason as TroupeError).message}`);
+      }
+    }
+  })();
+  return {
+    finish: async () => {
+      stop = true;
+      await running;
+      return { acked, failures };
+    },
+  };
+}
+
 describe('a three-node cluster on Consul and Hazelcast', () => {
   let consul: ConsulAgent;
   let hz: HazelcastFixture;
@@ -186,25 +213,12 @@ describe('a three-node cluster on Consul and Hazelcast', () => {
     const c = await client(urls(), { autoIdem: true, retry: { attempts: 20, baseMs: 50, maxMs: 500 } });
     const before = (await ready(nodes.get('n1')!)).cluster!.shards;
     const keys = Array.from({ length: 40 }, (_, i) => `grow-${i}`);
-    const failures: string[] = [];
-    let acked = 0;
-    let stop = false;
-    const load = (async () => {
-      const deadline = Date.now() + 30_000;
-      while (!stop && Date.now() < deadline) {
-        const rs = await Promise.allSettled(keys.map((k) => c.call('Counter', k, 'add', [1])));
-        for (const r of rs) {
-          if (r.status === 'fulfilled') acked++;
-          else failures.push((r.reason as TroupeError).code);
-        }
-      }
-    })();
+    const load = loadUntilStopped(c, keys);
     await new Promise((r) => setTimeout(r, 500));
     await startOne('n4');
     await until('the new node is listed everywhere', () => membersSeen(3), 15_000);
     await new Promise((r) => setTimeout(r, 1500));
-    stop = true;
-    await load;
+    const { acked, failures } = await load.finish();
     const after = (await ready(nodes.get('n1')!)).cluster!.shards;
     assert.ok((after.n4 ?? 0) > 0, 'the new node owns shards');
     let kept = 0;
@@ -220,26 +234,13 @@ describe('a three-node cluster on Consul and Hazelcast', () => {
   test('SIGTERM drains a node: it exits 0 and a retrying client sees no failed call', async () => {
     const c = await client(urls(), { autoIdem: true, retry: { attempts: 20, baseMs: 50, maxMs: 500 } });
     const keys = Array.from({ length: 40 }, (_, i) => `drain-${i}`);
-    const failures: string[] = [];
-    let acked = 0;
-    let stop = false;
-    const load = (async () => {
-      const deadline = Date.now() + 30_000;
-      while (!stop && Date.now() < deadline) {
-        const rs = await Promise.allSettled(keys.map((k) => c.call('Counter', k, 'add', [1])));
-        for (const r of rs) {
-          if (r.status === 'fulfilled') acked++;
-          else failures.push(`${(r.reason as TroupeError).code} ${(r.reason as TroupeError).message}`);
-        }
-      }
-    })();
+    const load = loadUntilStopped(c, keys);
     await new Promise((r) => setTimeout(r, 800));
     const leaving = nodes.get('n3')!;
     const code = await leaving.stop(15_000);
     nodes.delete('n3');
     await new Promise((r) => setTimeout(r, 1000));
-    stop = true;
-    await load;
+    const { acked, failures } = await load.finish();
     assert.equal(code, 0);
     assert.deepEqual(failures, []);
     const judge = await client([nodes.get('n1')!.url]);
