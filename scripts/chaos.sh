@@ -14,19 +14,7 @@ cd "$(dirname "$0")/.."
 
 log() { echo "[chaos] $*" >&2; }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm dependencies"
-  npm install --no-audit --no-fund >&2
-fi
-
-log "building"
-npx tsc -p .
-
-log "fetching the Hazelcast member jar (cached)"
-TROUPE_HAZELCAST_JAR=$(bash scripts/fetch-hazelcast.sh)
-export TROUPE_HAZELCAST_JAR
-log "fetching the Consul agent (cached)"
-TROUPE_CONSUL_BIN=$(bash scripts/fetch-consul.sh)
-export TROUPE_CONSUL_BIN
+# shellcheck source=prepare.sh
+source scripts/prepare.sh
 
 exec node dist/test/chaos/main.js "$@"

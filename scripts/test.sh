@@ -11,21 +11,9 @@ cd "$(dirname "$0")/.."
 
 log() { echo "[test] $*" >&2; }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm dependencies"
-  npm install --no-audit --no-fund >&2
-fi
-
-log "building"
-rm -rf dist
-npx tsc -p .
-
-log "fetching the Hazelcast member jar (cached)"
-TROUPE_HAZELCAST_JAR=$(bash scripts/fetch-hazelcast.sh)
-export TROUPE_HAZELCAST_JAR
-log "fetching the Consul agent (cached)"
-TROUPE_CONSUL_BIN=$(bash scripts/fetch-consul.sh)
-export TROUPE_CONSUL_BIN
+PREPARE_CLEAN_DIST=1
+# shellcheck source=prepare.sh
+source scripts/prepare.sh
 
 if [ "$#" -gt 0 ]; then
   files=("$@")
