@@ -9,29 +9,17 @@
  * id makes each write's bytes unique, so a version-checked replace can never
  * mistake another writer's identical state for its own.
  */
-import { randomBytes } from 'node:crypto';
 import type { ClientConfig, IMap } from 'hazelcast-client';
-import { Packr } from 'msgpackr';
-
-const HEADER_BYTES = 16;
-const packr = new Packr({ useRecords: false, moreTypes: true });
-const writer = randomBytes(4).readUInt32BE(0);
-let writes = 0;
+import { decodeRecord as decodeStored, encodeRecord as encodeStored } from '../../grid/hazelcast/record-codec.js';
+import { decodeRecord, encodeRecord } from '../../runtime/record.js';
 
 export function encodeTotal(version: number, total: number): Buffer {
-  const data = packr.pack([{ total }, []]);
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + data.byteLength);
-  buf.writeBigUInt64BE(BigInt(version), 0);
-  buf.writeUInt32BE(writer, 8);
-  writes = (writes + 1) >>> 0;
-  buf.writeUInt32BE(writes, 12);
-  buf.set(data, HEADER_BYTES);
-  return buf;
+  return encodeStored(version, encodeRecord({ state: { total }, idem: [] }));
 }
 
 export function decodeTotal(stored: Buffer): { version: number; total: number } {
-  const [state] = packr.unpack(stored.subarray(HEADER_BYTES)) as [{ total: number }];
-  return { version: Number(stored.readBigUInt64BE(0)), total: state.total };
+  const { version, data } = decodeStored(stored);
+  return { version, total: (decodeRecord(data).state as { total: number }).total };
 }
 
 /**
