@@ -40,12 +40,6 @@ export class ActorRegistry {
     return registry;
   }
 
-  static of(classes: readonly ActorClass[]): ActorRegistry {
-    const registry = new ActorRegistry();
-    for (const cls of classes) registry.add(cls);
-    return registry;
-  }
-
   private add(cls: ActorClass): void {
     const name = actorTypeName(cls);
     const existing = this.types.get(name);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ErrorData } from '../protocol/errors.js';
+import { Errors, type ErrorData } from '../protocol/errors.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { DeadlineWheel, Expirable } from './deadline-wheel.js';
 import { DISCARD, Envelope, type ReplySink } from './envelope.js';
@@ -77,11 +77,11 @@ export class Router {
   private check(req: CallRequest, sink: ReplySink, id: number | string): boolean {
     const type = this.registry.get(req.type);
     if (type === undefined) {
-      this.refuse(sink, id, { code: 'E_UNKNOWN_ACTOR', message: `no actor type '${req.type}' is registered on this node (check --actors)` });
+      this.refuse(sink, id, Errors.unknownActor(req.type).toData());
       return false;
     }
     if (!type.methods.has(req.method)) {
-      this.refuse(sink, id, { code: 'E_UNKNOWN_METHOD', message: `actor type '${req.type}' exposes no method '${req.method}'` });
+      this.refuse(sink, id, Errors.unknownMethod(req.type, req.method).toData());
       return false;
     }
     return true;
