@@ -1,4 +1,4 @@
-import type { ActorContext, ActorGrid, CallOptions } from './context.js';
+import type { ActorContext, ActorGrid, CallOptions, ReminderInfo, ReminderSchedule } from './context.js';
 import type { ActorClass, Ref, TellRef } from './types.js';
 
 /** Symbol.for so that two copies of this module (a bundled app, a linked checkout) still agree. */
@@ -31,7 +31,10 @@ export const CONTEXT: unique symbol = Symbol.for('troupe.actor.context') as neve
  * - Calls to other actors (`this.ref(...)`) carry a deadline. A call cycle
  *   (A awaits B which awaits A) cannot complete, because A is busy, so it ends
  *   with E_TIMEOUT instead of hanging. Use `this.tell(...)` for one-way sends:
- *   they leave only after this turn's state is committed.
+ *   they are committed with this turn's state and delivered after it, once.
+ * - A turn has one identity however often it runs (after a version conflict,
+ *   a crashed worker, a failover): the calls it makes carry keys derived from
+ *   it, so a turn run again never applies its calls twice.
  */
 export abstract class Actor<S = unknown> {
   static readonly [ACTOR_BRAND] = true;
@@ -39,6 +42,19 @@ export abstract class Actor<S = unknown> {
   static readonly expose: readonly string[] = [];
   /** Actor type name on the wire; defaults to the class name. */
   static readonly type?: string;
+  /**
+   * The version of this class's state shape (1 when absent). Records carry
+   * it; bump it when the shape changes and give `migrate`. A node meeting a
+   * record newer than its code refuses the actor with E_VERSION.
+   */
+  static readonly version?: number;
+  /**
+   * Turns a state stored by an older version (`fromVersion`) into this
+   * version's shape; called when such a record is loaded, before the turn.
+   * Stored state replaces the initial `state` wholesale: a field added in a
+   * new version is undefined on old records unless `migrate` sets it.
+   */
+  static migrate?(state: unknown, fromVersion: number): unknown;
 
   /** The actor's data. Initialize it in the subclass as a field: `state = { ... }`. */
   state!: S;
@@ -77,7 +93,13 @@ export abstract class Actor<S = unknown> {
     });
   }
 
-  /** A typed proxy for one-way messages; they are sent once this turn has committed. */
+  /**
+   * A typed proxy for one-way messages. A tell is committed in the same grid
+   * write as this turn's state (in the actor's outbox) and delivered after
+   * it, again until its target acknowledges it, with a key the target
+   * remembers: each tell takes effect exactly once. A turn that throws sends
+   * none of its tells.
+   */
   tell<C extends ActorClass>(type: C, key: string): TellRef<C> {
     const ctx = this.ctx();
     const name = actorTypeName(type);
@@ -86,9 +108,36 @@ export abstract class Actor<S = unknown> {
     });
   }
 
-  /** Publishes an event on a topic; it leaves once this turn has committed. */
+  /**
+   * Publishes an event on a topic; it leaves once this turn has committed.
+   * Events are numbered per actor and topic (in the record), so a subscriber
+   * can see when it missed some: delivery is at most once.
+   */
   publish(topic: string, data: unknown): void {
     this.ctx().publish(topic, data);
+  }
+
+  /**
+   * Schedules a durable reminder: `method(...args)` is called on this actor
+   * when it is due, on whichever node owns the actor then, as a turn of its
+   * own. Scheduling a name again replaces it. The reminder is committed with
+   * this turn (a turn that throws schedules nothing) and fires once per due
+   * time, even across failovers; a recurring one skips the firings it missed
+   * while no node could run it. `method` may be any method of the class,
+   * exposed or not.
+   */
+  remind(name: string, schedule: ReminderSchedule, method: string, ...args: unknown[]): void {
+    this.ctx().remind(name, schedule, method, args);
+  }
+
+  /** Cancels a reminder; returns whether one of that name was pending. */
+  cancelReminder(name: string): boolean {
+    return this.ctx().cancelReminder(name);
+  }
+
+  /** This actor's pending reminders, including changes made earlier in this turn. */
+  reminders(): ReminderInfo[] {
+    return this.ctx().reminders();
   }
 }
 
@@ -104,8 +153,14 @@ export function isActorClass(value: unknown): value is ActorClass {
 
 // Names that can never be handlers, whatever `expose` says.
 const FORBIDDEN = new Set(['constructor', '__proto__', 'prototype', 'state', 'key', 'caller', 'grid', 'ref', 'tell', 'publish', 'ctx',
+  'remind', 'cancelReminder', 'reminders',
   'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString',
   '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+
+/** Names the base class and Object own: never a handler, never a reminder's method. */
+export function isReservedName(name: string): boolean {
+  return FORBIDDEN.has(name);
+}
 
 /**
  * Checks a class's `expose` list and returns the callable method names.

@@ -22,12 +22,18 @@
  *   a deposit that an account may reject): if one fails for good, the saga
  *   stays "compensating" with `lastError`, and is retried, rather than end
  *   with money gone.
+ * - One run at a time, cluster-wide: a saga runs holding the lock
+ *   `troupe.saga:<id>` (a lease: a dead runner never blocks its resumption
+ *   for longer), and the journal is a consistent map (no near cache) written
+ *   with the lock's fencing token. A run that outlived its lease (a paused
+ *   node, say) finds its journal writes refused with E_FENCED once another
+ *   run has taken over, and stops.
  *
  * Transient failures of a step (E_TIMEOUT, E_UNAVAILABLE, E_OVERLOADED) are
  * retried with the same key; a step that fails for a business reason
  * (E_ACTOR_FAILED and anything else) turns the saga to compensation.
  */
-import type { ActorGridMap } from './context.js';
+import type { ActorGrid, ActorGridMap } from './context.js';
 
 export const SAGA_JOURNAL = 'troupe.sagas';
 
@@ -64,14 +70,25 @@ export interface SagaRun<I> {
   readonly id: string;
   readonly input: I;
   readonly steps: readonly SagaStep<I>[];
-  readonly journal: ActorGridMap;
+  /** The saga actor's `this.grid`: the journal and the saga's lock live there. */
+  readonly grid: ActorGrid;
   /** Where the resumer calls back: the saga actor's type, key and (idempotent) method. */
   readonly resume: { readonly type: string; readonly key: string; readonly method: string };
   /** Attempts per step for transient failures. Default 5. */
   readonly attempts?: number;
+  /** How long one run may hold the saga's lock, ms. Default 20 s: keep it above the calling turn's deadline. */
+  readonly leaseMs?: number;
+  /** How long a run waits for another run of the same saga to finish, ms, before E_TIMEOUT. Default 5 s. */
+  readonly waitMs?: number;
 }
 
-const TRANSIENT = new Set(['E_TIMEOUT', 'E_UNAVAILABLE', 'E_OVERLOADED']);
+/** The saga journal: a consistent map (read from the grid, never a cache). */
+export function sagaJournal(grid: ActorGrid): ActorGridMap {
+  return grid.map(SAGA_JOURNAL, { consistent: true });
+}
+
+// E_VERSION: a step's actor is on a node whose code is older than its record, for the length of a rolling update.
+const TRANSIENT = new Set(['E_TIMEOUT', 'E_UNAVAILABLE', 'E_OVERLOADED', 'E_VERSION']);
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -97,10 +114,15 @@ async function withRetries<T>(attempts: number, fn: () => Promise<T>): Promise<T
  * stays, and the resumer tries again later.
  */
 export async function runSaga<I>(saga: SagaRun<I>): Promise<SagaOutcome> {
+  return saga.grid.withLock(`troupe.saga:${saga.id}`, saga.leaseMs ?? 20_000, (token) => runLocked(saga, token), { waitMs: saga.waitMs ?? 5_000 });
+}
+
+async function runLocked<I>(saga: SagaRun<I>, token: number): Promise<SagaOutcome> {
   const attempts = saga.attempts ?? 5;
+  const journal = sagaJournal(saga.grid);
   const write = (fields: Pick<SagaJournalEntry<I>, 'phase' | 'next' | 'undoFrom' | 'outcome' | 'lastError'>): Promise<void> =>
-    saga.journal.set(saga.id, { ...saga.resume, input: saga.input, updatedAt: Date.now(), ...fields });
-  const existing = (await saga.journal.get(saga.id)) as SagaJournalEntry<I> | undefined;
+    journal.set(saga.id, { ...saga.resume, input: saga.input, updatedAt: Date.now(), ...fields }, { fence: token });
+  const existing = (await journal.get(saga.id)) as SagaJournalEntry<I> | undefined;
   if (existing?.phase === 'done') return existing.outcome!;
   let undoFrom: number;
   if (existing?.phase === 'compensating') {
@@ -153,6 +175,6 @@ function messageOf(err: unknown): string {
 }
 
 /** Drops a saga's journal entry; call it once the saga actor's own state holds the outcome. */
-export async function forgetSaga(journal: ActorGridMap, id: string): Promise<void> {
-  await journal.delete(id);
+export async function forgetSaga(grid: ActorGrid, id: string): Promise<void> {
+  await sagaJournal(grid).delete(id);
 }

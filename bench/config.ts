@@ -23,10 +23,21 @@
  *   BENCH_COMMIT_WINDOW_SWEEP  opt-in: replaces the troupe-hazelcast row by one
  *                          row per commit window; 1 for 0,1,2,5 ms, or a
  *                          comma-separated list of ms            (default: off)
+ *   BENCH_STORE_PARTITION_THREADS  partition threads of the write-through
+ *                          members (each holds a database commit): (default:
+ *                          unset, Hazelcast's own max(2, cores))
  *   BENCH_TROUPE_NODE_FLAGS   extra flags for node(1) running each Troupe node,
  *                          space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *                          (profiles are written when the row stops the node)
+ *   BENCH_BASELINE         a built checkout of an older commit (its own npm install
+ *                          and tsc): adds rows troupe@baseline and
+ *                          troupe-hazelcast@baseline, run from there, beside the
+ *                          current ones, so a hot-path change is measured against
+ *                          its parent in one run                   (default: off)
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
 export type ClientChoice = 'auto' | 'sdk' | 'ws-batch';
 
 export interface BenchConfig {
@@ -45,6 +56,10 @@ export interface BenchConfig {
   /** null: no sweep. */
   readonly commitWindowSweep: readonly number[] | null;
   readonly troupeNodeFlags: readonly string[];
+  /** Absolute path of a built older checkout, or null. */
+  readonly baselineRoot: string | null;
+  /** null: Hazelcast's default. */
+  readonly storePartitionThreads: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +107,15 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
   const notFlag = troupeNodeFlags.find((f) => !f.startsWith('-'));
   if (notFlag !== undefined) throw new ConfigError(`BENCH_TROUPE_NODE_FLAGS must be node flags (each starting with -), got ${JSON.stringify(notFlag)}`);
 
+  const baselineRaw = env.BENCH_BASELINE?.trim() ?? '';
+  const baselineRoot = baselineRaw === '' ? null : resolve(baselineRaw);
+  if (baselineRoot !== null && !existsSync(join(baselineRoot, 'bin', 'troupe.js'))) {
+    throw new ConfigError(`BENCH_BASELINE must be a checkout with bin/troupe.js and a build in dist/, got ${JSON.stringify(baselineRaw)}`);
+  }
+
+  const storePartitionThreads = env.BENCH_STORE_PARTITION_THREADS === undefined || env.BENCH_STORE_PARTITION_THREADS.trim() === ''
+    ? null
+    : num(env, 'BENCH_STORE_PARTITION_THREADS', 0, positiveInt(256), 'an integer from 1 to 256');
   return Object.freeze({
     seconds,
     warmupSeconds,
@@ -106,6 +130,8 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
     commitWindowMs,
     commitWindowSweep,
     troupeNodeFlags: Object.freeze(troupeNodeFlags),
+    baselineRoot,
+    storePartitionThreads,
   });
 }
 

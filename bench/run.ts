@@ -2,14 +2,14 @@
  * The bench runner: starts each scenario's server side, runs one load process
  * per in-flight level against it, stops it, and prints one table with the
  * Troupe / peer ratios. Progress goes to stderr, the table to stdout, and the
- * full results to .troupe/bench/latest.json.
+ * full results to .troupe/bench/latest.json and bench/results/<day>-<commit>.json.
  *
  * Run with `npm run bench`; settings are in config.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, readConfig, type BenchConfig } from './config.js';
 import type { DriverSpec } from './drivers/index.js';
@@ -17,6 +17,7 @@ import { sdkAvailable } from './drivers/troupe-sdk.js';
 import type { LoadPlan } from './load/closed-loop.js';
 import type { LoadReport } from './load/report.js';
 import { waitForQuiet } from './lib/cpu.js';
+import type { DurabilityMode } from '../runtime/cli/hazelcast/members.js';
 import { defaultRunDir, SharedHazelcast } from './lib/hazelcast-cluster.js';
 import { runForJson } from './lib/processes.js';
 import { formatRatios, formatRows, isMeasured, ratios, type Row } from './lib/report.js';
@@ -91,7 +92,7 @@ async function measureRow(target: Target, plan: LoadPlan, config: BenchConfig, s
   return best!;
 }
 
-async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: ScenarioContext['wsClient'], hazelcast: SharedHazelcast): Promise<Row[]> {
+async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: ScenarioContext['wsClient'], hazelcast: (store?: DurabilityMode) => SharedHazelcast): Promise<Row[]> {
   const say = (line: string): void => progress(`${scenario.name}: ${line}`);
   const none = (status: 'skipped' | 'failed', reason: string): Row[] =>
     config.inFlight.map((inFlight) => ({ scenario: scenario.name, kind: scenario.kind, inFlight, status, reason }));
@@ -99,7 +100,7 @@ async function runScenario(scenario: Scenario, config: BenchConfig, wsClient: Sc
   say('starting');
   let target;
   try {
-    target = await scenario.start({ root: ROOT, config, wsClient, progress: say, hazelcast: () => hazelcast.get() });
+    target = await scenario.start({ root: ROOT, config, wsClient, progress: say, hazelcast: (store) => hazelcast(store).get() });
   } catch (err) {
     say(`failed to start: ${message(err)}`);
     return none('failed', message(err));
@@ -169,21 +170,37 @@ async function main(): Promise<void> {
 
   const startedAt = new Date();
   progress(`${chosen.length} scenarios × in-flight ${config.inFlight.join(', ')}; ${config.warmupSeconds} s warm-up + ${config.seconds} s per row; WebSocket client: ${wsClient}`);
-  // Started by the first hazelcast row, shared by the others, stopped here.
-  const hazelcast = new SharedHazelcast({
-    members: config.hazelcastMembers,
-    heapMb: config.hazelcastHeapMb,
-    dir: defaultRunDir(ROOT),
-    progress: (line) => progress(`hazelcast: ${line}`),
-  });
+  // Started by the first hazelcast row that asks, shared by the others, stopped here:
+  // one set without a store, and one per durability mode (each with its own PostgreSQL).
+  const clusters = new Map<string, SharedHazelcast>();
+  const hazelcast = (store?: DurabilityMode): SharedHazelcast => {
+    const key = store ?? 'memory';
+    let shared = clusters.get(key);
+    if (shared === undefined) {
+      shared = new SharedHazelcast({
+        members: config.hazelcastMembers,
+        heapMb: config.hazelcastHeapMb,
+        dir: store === undefined ? defaultRunDir(ROOT) : `${defaultRunDir(ROOT)}-${store}`,
+        progress: (line) => progress(`hazelcast${store === undefined ? '' : ` ${store}`}: ${line}`),
+        ...(store === undefined ? {} : { store }),
+        ...(store === 'write-through' && config.storePartitionThreads !== null ? { partitionThreads: config.storePartitionThreads } : {}),
+      });
+      clusters.set(key, shared);
+    }
+    return shared;
+  };
   const rows: Row[] = [];
-  let hazelcastLine: string | null;
+  const hazelcastLines: string[] = [];
   try {
     for (const scenario of chosen) rows.push(...await runScenario(scenario, config, wsClient, hazelcast));
   } finally {
-    hazelcastLine = hazelcast.describe();
-    await hazelcast.stop();
+    for (const shared of clusters.values()) {
+      const line = shared.describe();
+      if (line !== null) hazelcastLines.push(line);
+      await shared.stop();
+    }
   }
+  const hazelcastLine = hazelcastLines.length === 0 ? null : hazelcastLines.join('; ');
   const ratioList = ratios(rows, chosen);
 
   const cpuList = cpus();
@@ -229,8 +246,13 @@ async function main(): Promise<void> {
     rows,
     ratios: ratioList,
   };
-  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
-  progress(`results written to ${file}`);
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  writeFileSync(file, text);
+  // Also under bench/results/, named by day and commit, so the file a README table quotes is the file the run wrote (commit it with the table).
+  const kept = join(ROOT, 'bench', 'results', `${startedAt.toISOString().slice(0, 10)}-${commit ?? 'unknown'}${config.only === null ? '' : '-partial'}.json`);
+  mkdirSync(dirname(kept), { recursive: true });
+  writeFileSync(kept, text);
+  progress(`results written to ${file} and ${kept}`);
 }
 
 await main();

@@ -7,6 +7,7 @@
  */
 import type { BenchConfig } from './config.js';
 import type { DriverSpec } from './drivers/index.js';
+import type { DurabilityMode } from '../runtime/cli/hazelcast/members.js';
 import type { HazelcastCluster } from './lib/hazelcast-cluster.js';
 
 export type ScenarioKind = 'troupe' | 'peer';
@@ -27,9 +28,11 @@ export interface ScenarioContext {
   /**
    * The run's Hazelcast members, started on the first call and shared by
    * every row that asks (BENCH_HAZELCAST_MEMBERS of them); the runner stops
-   * them at the end. Take a fresh map per row: `freshMapName`.
+   * them at the end. Take a fresh map per row: `freshMapName`. With a
+   * durability mode: members of their own with PostgreSQL behind them
+   * (one set per mode, shared by the rows asking for that mode).
    */
-  readonly hazelcast: () => Promise<HazelcastCluster>;
+  readonly hazelcast: (store?: DurabilityMode) => Promise<HazelcastCluster>;
 }
 
 /** A started system: how the load process connects, and how to stop it. */
@@ -70,6 +73,11 @@ export interface Scenario {
   readonly targets?: Readonly<Record<string, number>>;
   /** BENCH_ONLY=<family> selects every scenario of a family (the rows of a sweep). */
   readonly family?: string;
+  /**
+   * Another Troupe row this one is also divided by (same in-flight level),
+   * e.g. a durable mode by the same grid without a store; `targets` may name it.
+   */
+  readonly baseline?: string;
   start(ctx: ScenarioContext): Promise<Target | Skipped>;
 }
 

@@ -18,6 +18,7 @@ import { Outbox } from './outbox.js';
 import { Phase, PendingCall, type OutgoingRequest } from './pending.js';
 import { makeProxy, type UntypedRef } from './proxy.js';
 import { Subscriptions, type EventHandler, type Subscription } from './subscriptions.js';
+import { activeTraceparent, loadTraceApi } from './trace-context.js';
 import type { Socket } from './transport.js';
 
 /** The argument tuple of method M of actor class C. */
@@ -56,6 +57,8 @@ export class TroupeClient {
 
   /** Validates `options` (throwing a TypeError naming a bad one) and starts connecting; calls made before the socket opens are queued. */
   constructor(options: ClientOptions) {
+    // Looked for once, in the background: by the first call it has long been found (or not).
+    void loadTraceApi();
     this.opts = resolveOptions(options);
     this.deadlines = new Deadlines<PendingCall>(now, this.expire);
     this.outbox = new Outbox(this.codec, this.opts, (call, err) => this.settle(call, err), this.opts.onError);
@@ -111,7 +114,8 @@ export class TroupeClient {
     const m = String(method);
     const msg: TellMessage =
       idem === undefined ? { op: 'tell', actor, key, method: m, args, timeout } : { op: 'tell', actor, key, method: m, args, timeout, idem };
-    this.outbox.push(msg);
+    const traceparent = activeTraceparent();
+    this.outbox.push(traceparent === undefined ? msg : { ...msg, traceparent });
   }
 
   /** Calls `handler` for every event on `topic` until unsubscribed; resolves once the node confirms. */
@@ -134,6 +138,9 @@ export class TroupeClient {
     const id = this.nextId();
     const msg: OutgoingRequest =
       idem === undefined ? { op: 'call', id, actor, key, method, args, timeout } : { op: 'call', id, actor, key, method, args, timeout, idem };
+    // The app's active span, when it has @opentelemetry/api and one: the node's spans join its trace (retries keep it).
+    const traceparent = activeTraceparent();
+    if (traceparent !== undefined) msg.traceparent = traceparent;
     return this.request(msg, timeout);
   }
 
@@ -190,7 +197,7 @@ export class TroupeClient {
 
   private dispatch(m: unknown): void {
     if (m === null || typeof m !== 'object') return;
-    const msg = m as { op?: unknown; id?: unknown; value?: unknown; code?: unknown; message?: unknown; details?: unknown; topic?: unknown; data?: unknown };
+    const msg = m as { op?: unknown; id?: unknown; value?: unknown; code?: unknown; message?: unknown; details?: unknown; topic?: unknown; data?: unknown; from?: unknown; seq?: unknown };
     if (msg.op === 'result') {
       const call = this.pending.get(msg.id as number);
       // No entry: a reply that arrived after its call timed out.
@@ -202,7 +209,7 @@ export class TroupeClient {
       if (call === undefined) this.opts.onError(error);
       else this.failed(call, error);
     } else if (msg.op === 'event' && typeof msg.topic === 'string') {
-      this.subs.dispatch(msg.topic, msg.data);
+      this.subs.dispatch(msg.topic, msg.data, typeof msg.from === 'string' ? msg.from : undefined, typeof msg.seq === 'number' ? msg.seq : undefined);
     }
   }
 
@@ -281,7 +288,7 @@ export class TroupeClient {
 export async function connect(options: ClientOptions): Promise<TroupeClient> {
   const client = new TroupeClient(options);
   try {
-    await client.ready;
+    await Promise.all([client.ready, loadTraceApi()]);
   } catch (err) {
     await client.close();
     throw err;

@@ -14,7 +14,7 @@
  */
 export { connect, TroupeClient, type ArgsOf, type ResultOf } from './client.js';
 export type { BackoffOptions, CallOptions, ClientOptions, ClientState, TokenSource } from './options.js';
-export type { EventHandler, Subscription } from './subscriptions.js';
+export type { EventHandler, EventInfo, Subscription } from './subscriptions.js';
 export type { UntypedRef } from './proxy.js';
 export { TroupeError, RETRYABLE_CODES, ERROR_CODES, type ErrorCode } from '../protocol/index.js';
 export type { Ref, TellRef, ActorClass } from '../actors/index.js';

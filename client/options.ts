@@ -31,7 +31,7 @@ export interface ClientOptions {
   /** Reconnect backoff (defaults: baseMs 100, maxMs 5000, attempts Infinity); `false` disables reconnecting. */
   readonly reconnect?: BackoffOptions | false;
   /**
-   * Retry calls that fail with E_UNAVAILABLE or E_OVERLOADED. Only calls with an
+   * Retry calls that fail with E_UNAVAILABLE, E_OVERLOADED or E_VERSION. Only calls with an
    * idem key are retried (defaults when given: attempts 3, baseMs 50, maxMs 2000).
    */
   readonly retry?: BackoffOptions;

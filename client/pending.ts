@@ -17,6 +17,8 @@ export interface OutgoingRequest {
   idem?: string;
   timeout?: number;
   topic?: string;
+  /** The app's active span (W3C trace context), when it has one. */
+  traceparent?: string;
 }
 
 /** Queued: waiting in the outbox. Sent: written to the socket. Waiting: backing off before a retry. Done: settled. */

@@ -5,8 +5,22 @@
  */
 import type { TroupeError } from '../protocol/index.js';
 
+/**
+ * Where an event came from and whether any before it were missed. Events
+ * are delivered at most once; each carries its publisher (`Type/key`) and
+ * the publisher's number for it on this topic (1, 2, 3, ...), committed with
+ * the turn that published it. `missed` counts the numbers skipped since the
+ * last event this client saw from that publisher on the topic (a node that
+ * died between commit and publish, a reconnect, a slow client cut off).
+ */
+export interface EventInfo {
+  readonly from?: string;
+  readonly seq?: number;
+  readonly missed: number;
+}
+
 /** Receives each event published on the topic. */
-export type EventHandler<T = unknown> = (data: T, topic: string) => void;
+export type EventHandler<T = unknown> = (data: T, topic: string, info: EventInfo) => void;
 
 export interface Subscription {
   readonly topic: string;
@@ -16,6 +30,8 @@ export interface Subscription {
 
 class Topic {
   readonly handlers = new Set<EventHandler>();
+  /** Per publisher, the number of the last event seen (kept across reconnects, so gaps during one show). */
+  readonly last = new Map<string, number>();
   /** The node has confirmed the subscription on the current connection. */
   confirmed = false;
   /** The `sub` request in flight, shared by everyone waiting for it. */
@@ -39,7 +55,7 @@ export class Subscriptions {
       this.topics.set(topic, t);
     }
     // A wrapper of our own, so one function subscribed twice can be unsubscribed once.
-    const h: EventHandler = (data, name) => handler(data as T, name);
+    const h: EventHandler = (data, name, info) => handler(data as T, name, info);
     t.handlers.add(h);
     try {
       if (!t.confirmed) await this.ensure(topic, t);
@@ -60,12 +76,19 @@ export class Subscriptions {
   }
 
   /** Delivers one event to the topic's handlers; a throwing handler does not stop the others. */
-  dispatch(topic: string, data: unknown): void {
+  dispatch(topic: string, data: unknown, from?: string, seq?: number): void {
     const t = this.topics.get(topic);
     if (t === undefined) return;
+    let missed = 0;
+    if (from !== undefined && seq !== undefined) {
+      const last = t.last.get(from);
+      if (last !== undefined && seq > last + 1) missed = seq - last - 1;
+      if (last === undefined || seq > last) t.last.set(from, seq);
+    }
+    const info: EventInfo = from === undefined ? { missed } : { from, seq, missed };
     for (const h of t.handlers) {
       try {
-        h(data, topic);
+        h(data, topic, info);
       } catch (err) {
         this.onError(err instanceof Error ? err : new Error(String(err)));
       }

@@ -9,6 +9,8 @@
  * single rule is what keeps a node with a stale view of shard ownership from
  * overwriting newer state.
  */
+import type { ErrorData } from '../protocol/errors.js';
+import type { WakeIndex } from './wake-index.js';
 
 /** Address of one actor record: the actor type names the map, the key the entry. */
 export interface RecordKey {
@@ -22,6 +24,26 @@ export interface VersionedRecord {
   readonly data: Uint8Array;
 }
 
+/**
+ * A record the grid can no longer produce although it has evidence that it
+ * existed. Engines keep that evidence apart from the records (an existence
+ * marker written when a record is created, in a map and table of its own), so
+ * losing a record (a crash that took every copy, a row deleted by hand) is
+ * reported, never mistaken for an actor that was never used.
+ */
+export interface LostRecord {
+  readonly lost: true;
+  /** What the engine knows about the loss, for the operator (logs, the error message). */
+  readonly detail: string;
+}
+
+/** One answer of `readRecords`: the record, `undefined` (never existed), or lost. */
+export type RecordRead = VersionedRecord | LostRecord | undefined;
+
+export function isLost(read: RecordRead): read is LostRecord {
+  return read !== undefined && (read as LostRecord).lost === true;
+}
+
 /** One version-checked write. `expectedVersion` 0 means "create; fail if it exists". */
 export interface RecordWrite extends RecordKey {
   readonly expectedVersion: number;
@@ -29,18 +51,27 @@ export interface RecordWrite extends RecordKey {
 }
 
 /**
- * Outcome of one write in a commit batch. On conflict, `current` is what the
- * grid holds now (absent when the record was deleted), so the writer can reload
- * without a second round trip where the engine can provide it.
+ * Outcome of one write in a commit batch; each write succeeds or fails on its
+ * own. On conflict, `current` is what the grid holds now (absent when the
+ * record was deleted), so the writer can reload without a second round trip
+ * where the engine can provide it. A failed write's outcome is unknown (it
+ * may have landed): the writer must reload before writing that record again.
  */
 export type WriteOutcome =
   | { readonly ok: true; readonly version: number }
-  | { readonly ok: false; readonly conflict: true; readonly current?: VersionedRecord };
+  | { readonly ok: false; readonly conflict: true; readonly current?: VersionedRecord }
+  | { readonly ok: false; readonly conflict: false; readonly error: ErrorData };
 
 /** A shared map for hot data actors read and write outside their own state. */
 export interface GridMap {
   get(key: string): Promise<unknown>;
-  set(key: string, value: unknown): Promise<void>;
+  /**
+   * Writes a value. With `fence` (a lock's fencing token), the write lands
+   * only if the entry was not written under a newer token: it rejects with
+   * E_FENCED otherwise, so a holder whose lease ran out cannot overwrite what
+   * the next holder wrote.
+   */
+  set(key: string, value: unknown, fence?: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /** Every key, from the owners (not a near cache). Meant for small maps such as journals. */
   keys(): Promise<string[]>;
@@ -52,13 +83,37 @@ export interface GridCounter {
   addAndGet(delta: number): Promise<number>;
 }
 
-/** Handle to a held lock; release exactly once. */
+/** Handle to a held lock. */
 export interface GridLockHandle {
+  /** Fencing token: higher than every token this lock handed out before (pass it to fenced writes). */
+  readonly token: number;
+  /** When the lease ends, epoch ms: the lock is free for others then, released or not. */
+  readonly expiresAt: number;
+  /** Releases the lock; later calls, and calls after the lease ended, do nothing. */
   release(): Promise<void>;
 }
 
 export interface GridHealth {
   readonly ready: boolean;
+  readonly detail?: string;
+  /** How the grid keeps data beyond its own memory, as far as the engine knows (shown in /health/ready). */
+  readonly durability?: GridDurability;
+}
+
+/**
+ * What survives a restart of the whole grid. `none`: nothing (memory only);
+ * `write-through`: every acknowledged write is in the store first;
+ * `write-behind`: writes reach the store in batches, so a crash of every
+ * member at once loses up to `writeDelaySeconds` and a flush; `mixed`:
+ * members disagree (a rolling change of configuration); `unknown`: not reported yet.
+ */
+export interface GridDurability {
+  readonly mode: 'none' | 'write-through' | 'write-behind' | 'mixed' | 'unknown';
+  readonly store?: string;
+  readonly writeDelaySeconds?: number;
+  /** Members that reported, and the split-brain quorum they enforce (0: none). */
+  readonly members?: number;
+  readonly quorum?: number;
   readonly detail?: string;
 }
 
@@ -72,18 +127,46 @@ export interface Grid {
   close(): Promise<void>;
   health(): GridHealth;
 
-  /** Reads several records in one round trip where the engine allows; `undefined` for absent ones. */
-  readRecords(keys: readonly RecordKey[]): Promise<(VersionedRecord | undefined)[]>;
+  /**
+   * Reads several records in one round trip where the engine allows, one
+   * answer per key in order: the record, `undefined` for a record that never
+   * existed, or a `LostRecord` when it existed but is gone (see LostRecord).
+   * Loss is per key: the other records of the batch read normally.
+   */
+  readRecords(keys: readonly RecordKey[]): Promise<RecordRead[]>;
   /**
    * Applies writes, each version-checked on its own (no cross-record atomicity).
-   * Resolves only when every successful write is durable as far as the engine
-   * goes (acknowledged by the owner and its synchronous backups for Hazelcast).
-   * Outcomes are in the order of `writes`.
+   * Resolves only when every write has an outcome, and every successful one is
+   * durable as far as the engine goes (acknowledged by the owner and its
+   * synchronous backups for Hazelcast). Outcomes are in the order of `writes`.
+   * Rejects (E_UNAVAILABLE) only when no write could be tried or every one failed.
    */
   commit(writes: readonly RecordWrite[]): Promise<WriteOutcome[]>;
+  /** The index of actors to wake per shard (outbox tells, reminders); see wake-index.ts. */
+  wakeIndex(): WakeIndex;
 
-  map(name: string): GridMap;
+  /**
+   * Registers `listener` for the grid losing continuity with what callers
+   * read before: it reconnected to a cluster that restarted (or may have), so
+   * a record cached outside the grid may now be newer than what the grid
+   * holds (restored from a write-behind store, or gone). Callers drop their
+   * cached records and read again. The embedded grid never calls it.
+   */
+  onReset(listener: () => void): void;
+
+  /**
+   * A shared map for hot data. By default reads may go through a cache in
+   * front of the grid (Hazelcast: a client near cache, invalidated within
+   * about a second); `consistent` maps are read from the data's owners every
+   * time, so a read sees every write acknowledged before it (journals,
+   * anything a decision is made on).
+   */
+  map(name: string, options?: { readonly consistent?: boolean }): GridMap;
   counter(name: string): GridCounter;
-  /** Takes a named lock, waiting at most `timeoutMs`; rejects with E_TIMEOUT when it cannot. */
-  lock(name: string, timeoutMs: number): Promise<GridLockHandle>;
+  /**
+   * Takes a named lock for at most `leaseMs`, waiting at most `waitMs` for it
+   * (default: the lease); rejects with E_TIMEOUT when it cannot. A holder
+   * that dies or hangs never blocks others past its lease.
+   */
+  lock(name: string, leaseMs: number, waitMs?: number): Promise<GridLockHandle>;
 }

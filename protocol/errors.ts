@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'E_UNAVAILABLE',
   'E_UNAUTHORIZED',
   'E_TOO_LARGE',
+  'E_FENCED',
+  'E_DATA_LOST',
+  'E_VERSION',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -39,10 +42,15 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   E_UNAVAILABLE: 503,
   E_UNAUTHORIZED: 401,
   E_TOO_LARGE: 413,
+  E_FENCED: 409,
+  E_DATA_LOST: 500,
+  // 503: another node (one with the new code), or this one once updated, can serve it; proxies retry elsewhere on 503.
+  E_VERSION: 503,
 });
 
 /** Codes a caller may retry after a backoff without risking a double effect (with an idempotency key). */
-export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_UNAVAILABLE', 'E_OVERLOADED']);
+// E_VERSION: nothing was applied, and the record's version is served once the node's code catches up (a rolling update).
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_UNAVAILABLE', 'E_OVERLOADED', 'E_VERSION']);
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;
@@ -94,6 +102,28 @@ export const Errors = {
   overloaded: (what: string) => new TroupeError('E_OVERLOADED', `${what} is full; retry after a backoff`),
   unavailable: (what: string) => new TroupeError('E_UNAVAILABLE', `${what} is unavailable; retry after a backoff`),
   unauthorized: (why: string) => new TroupeError('E_UNAUTHORIZED', why),
+  fenced: (what: string, token: number, newer: number) =>
+    new TroupeError('E_FENCED', `${what} was written under a newer lock (token ${newer} > ${token}): this holder's lock ran out; take it again`),
   tooLarge: (size: number, max: number) =>
     new TroupeError('E_TOO_LARGE', `message of ${size} bytes exceeds the maximum of ${max} bytes`),
+  // The edge's limits on a message's shape (protocol/limits.ts); the flags are the node's settings for them.
+  tooDeep: (max: number) =>
+    new TroupeError('E_BAD_REQUEST', `the message nests arrays or objects deeper than ${max} levels (--max-depth)`),
+  stringTooLong: (size: number, max: number, unit: 'bytes' | 'characters') =>
+    new TroupeError('E_TOO_LARGE', `a string or binary value of ${size} ${unit} exceeds the maximum of ${max} (--max-string)`),
+  collectionTooLarge: (size: number, max: number) =>
+    new TroupeError('E_TOO_LARGE', `an array, object or map of ${size} entries exceeds the maximum of ${max} (--max-collection)`),
+  extensionRefused: (type: number) =>
+    new TroupeError('E_BAD_REQUEST', `msgpack extension type ${type} is not accepted: only timestamps (-1) and undefined (0)`),
+  dataLost: (type: string, key: string, detail: string) =>
+    new TroupeError(
+      'E_DATA_LOST',
+      `the state of actor ${type}/${key} is lost (${detail}); it is not started afresh: an operator must restore it or accept the loss (README: "E_DATA_LOST")`,
+    ),
+  newerVersion: (type: string, key: string, stored: number, code: number) =>
+    new TroupeError(
+      'E_VERSION',
+      `the record of actor ${type}/${key} has state version ${stored}, newer than this node's code (version ${code}); this node refuses it rather than damage it: retry (a node with the newer code serves it) and finish the rolling update`,
+      { details: { stored, code } },
+    ),
 } as const;

@@ -6,6 +6,8 @@
  * Node dependencies so the browser SDK can share it.
  */
 import type { ErrorCode, ErrorData } from './errors.js';
+import { DEFAULT_LIMITS, type WireLimits } from './limits.js';
+import { isTraceparent } from './traceparent.js';
 
 export const WS_PATH = '/v1/ws';
 
@@ -20,6 +22,13 @@ export interface CallMessage {
   readonly args: readonly unknown[];
   readonly idem?: string;
   readonly timeout?: number;
+  /**
+   * W3C trace context of the caller's span (`00-<trace id>-<span id>-<flags>`).
+   * Optional; a value that is not a valid version-00 traceparent is ignored
+   * (the call is served, starting a trace of its own), as the W3C spec asks
+   * of a receiver that cannot parse one.
+   */
+  readonly traceparent?: string;
 }
 
 export interface TellMessage {
@@ -30,6 +39,13 @@ export interface TellMessage {
   readonly args: readonly unknown[];
   readonly idem?: string;
   readonly timeout?: number;
+  /**
+   * W3C trace context of the caller's span (`00-<trace id>-<span id>-<flags>`).
+   * Optional; a value that is not a valid version-00 traceparent is ignored
+   * (the call is served, starting a trace of its own), as the W3C spec asks
+   * of a receiver that cannot parse one.
+   */
+  readonly traceparent?: string;
 }
 
 export interface SubMessage {
@@ -58,6 +74,10 @@ export interface EventMessage {
   readonly op: 'event';
   readonly topic: string;
   readonly data: unknown;
+  /** The publishing actor, `Type/key`. */
+  readonly from?: string;
+  /** The publisher's number for this event on this topic: 1, 2, 3, ... A jump means events were missed. */
+  readonly seq?: number;
 }
 
 export type ServerMessage = ResultMessage | ErrorMessage | EventMessage;
@@ -69,12 +89,12 @@ export interface Rejected {
   readonly error: ErrorData;
 }
 
-const MAX_NAME = 256;
-const MAX_KEY = 1024;
+/** Idempotency keys the runtime makes up start with this; a client's never may. */
+export const RESERVED_IDEM_PREFIX = '~';
 
-function idOf(value: Record<string, unknown>): RequestId | null {
-  const id = value.id;
-  return (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length <= MAX_KEY) ? id : null;
+/** A message's `id` when it is a usable one (a finite number, or a string of at most `maxKey` characters), else null. */
+export function requestId(id: unknown, maxKey: number): RequestId | null {
+  return (typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.length <= maxKey) ? id : null;
 }
 
 function reject(id: RequestId | null, message: string): Rejected {
@@ -86,33 +106,39 @@ function isName(v: unknown, max: number): v is string {
 }
 
 /**
- * Checks one decoded message at the gateway edge. Inside the node, types are
- * trusted; everything a client can send goes through here first.
+ * Checks one decoded message's fields at the gateway edge. Inside the node,
+ * types are trusted; everything a client can send goes through here first.
+ * (The shape of its values, depth and sizes, is checked while decoding.)
  */
-export function parseClientMessage(value: unknown): ClientMessage | Rejected {
+export function parseClientMessage(value: unknown, limits: WireLimits = DEFAULT_LIMITS): ClientMessage | Rejected {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return reject(null, 'a message must be an object with an "op" field');
   }
   const m = value as Record<string, unknown>;
-  const id = idOf(m);
+  const max = limits.maxKey;
+  const id = requestId(m.id, max);
   const op = m.op;
   if (op === 'call' || op === 'tell') {
     if (op === 'call' && id === null) return reject(null, 'a call needs an "id" (number or string)');
-    if (!isName(m.actor, MAX_NAME)) return reject(id, '"actor" must be a non-empty string');
-    if (typeof m.key !== 'string' || m.key.length > MAX_KEY) return reject(id, `"key" must be a string of at most ${MAX_KEY} characters`);
-    if (!isName(m.method, MAX_NAME)) return reject(id, '"method" must be a non-empty string');
+    if (!isName(m.actor, max)) return reject(id, `"actor" must be a non-empty string of at most ${max} characters`);
+    if (typeof m.key !== 'string' || m.key.length > max) return reject(id, `"key" must be a string of at most ${max} characters`);
+    if (!isName(m.method, max)) return reject(id, `"method" must be a non-empty string of at most ${max} characters`);
     const args = m.args === undefined ? [] : m.args;
     if (!Array.isArray(args)) return reject(id, '"args" must be an array');
-    if (m.idem !== undefined && !isName(m.idem, MAX_KEY)) return reject(id, `"idem" must be a non-empty string of at most ${MAX_KEY} characters`);
+    if (m.idem !== undefined && !isName(m.idem, max)) return reject(id, `"idem" must be a non-empty string of at most ${max} characters`);
+    if (typeof m.idem === 'string' && m.idem.startsWith(RESERVED_IDEM_PREFIX)) return reject(id, `"idem" keys starting with '${RESERVED_IDEM_PREFIX}' are the runtime's own`);
     if (m.timeout !== undefined && !(typeof m.timeout === 'number' && m.timeout > 0 && m.timeout <= 3_600_000)) {
       return reject(id, '"timeout" must be a number of milliseconds between 1 and 3600000');
     }
     const base = { actor: m.actor, key: m.key, method: m.method, args, idem: m.idem as string | undefined, timeout: m.timeout as number | undefined };
+    // Absent in nearly every message: only a present, valid one is kept (see CallMessage.traceparent).
+    const tp = m.traceparent;
+    if (tp !== undefined && isTraceparent(tp)) return op === 'call' ? { op, id: id!, ...base, traceparent: tp } : { op, ...base, traceparent: tp };
     return op === 'call' ? { op, id: id!, ...base } : { op, ...base };
   }
   if (op === 'sub' || op === 'unsub') {
     if (id === null) return reject(null, `"${op}" needs an "id" (number or string)`);
-    if (!isName(m.topic, MAX_KEY)) return reject(id, '"topic" must be a non-empty string');
+    if (!isName(m.topic, max)) return reject(id, `"topic" must be a non-empty string of at most ${max} characters`);
     return { op, id, topic: m.topic };
   }
   return reject(id, op === undefined ? 'missing "op"' : `unknown op ${JSON.stringify(String(op)).slice(0, 80)}`);

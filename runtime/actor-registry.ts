@@ -1,12 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registerTypeScriptIfNeeded } from './loader/typescript.js';
-import { actorTypeName, exposedMethods, isActorClass, type ActorClass } from '../actors/index.js';
+import { registerTypeScriptIfNeeded, strippingHint, type TypeScriptLoader } from './loader/typescript.js';
+import { actorTypeName, exposedMethods, isActorClass, stateVersion, type ActorClass } from '../actors/index.js';
 
 export interface ActorType {
   readonly name: string;
   readonly cls: ActorClass;
   readonly methods: ReadonlySet<string>;
+  /** The state version its records carry (static version, 1 when absent). */
+  readonly version: number;
 }
 
 /**
@@ -16,17 +18,19 @@ export interface ActorType {
  */
 export class ActorRegistry {
   private readonly types = new Map<string, ActorType>();
+  /** How TypeScript modules were loaded (undefined: none were TypeScript). */
+  typescript: TypeScriptLoader | undefined;
 
   static async load(modules: readonly string[]): Promise<ActorRegistry> {
-    await registerTypeScriptIfNeeded(modules);
     const registry = new ActorRegistry();
+    registry.typescript = await registerTypeScriptIfNeeded(modules);
     for (const path of modules) {
       const url = path.startsWith('file:') ? path : pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;
       let mod: Record<string, unknown>;
       try {
         mod = (await import(url)) as Record<string, unknown>;
       } catch (err) {
-        throw new Error(`cannot load actor module ${path}: ${(err as Error).message}`, { cause: err });
+        throw new Error(`cannot load actor module ${path}: ${(err as Error).message}${strippingHint(err)}`, { cause: err });
       }
       let found = 0;
       for (const value of Object.values(mod)) {
@@ -47,7 +51,7 @@ export class ActorRegistry {
       if (existing.cls === cls) return; // the same class re-exported by two modules
       throw new Error(`two actor classes are named '${name}': set a distinct static type on one of them`);
     }
-    this.types.set(name, { name, cls, methods: exposedMethods(cls) });
+    this.types.set(name, { name, cls, methods: exposedMethods(cls), version: stateVersion(cls) });
   }
 
   get(name: string): ActorType | undefined {

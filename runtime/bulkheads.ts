@@ -80,6 +80,22 @@ export class Bulkheads {
     (this.byType.get(env.type) ?? this.fallback()).scheduler.enqueue(env);
   }
 
+  wake(type: string, key: string): void {
+    (this.byType.get(type) ?? this.fallback()).scheduler.wake(type, key);
+  }
+
+  /** Tells being delivered from outboxes, and what became of those that were. */
+  outboxStats(): { pending: number; delivered: number; retries: number; undeliverable: number } {
+    const out = { pending: 0, delivered: 0, retries: 0, undeliverable: 0 };
+    for (const b of this.all) {
+      out.pending += b.scheduler.outbox.pending;
+      out.delivered += b.scheduler.outbox.delivered;
+      out.retries += b.scheduler.outbox.retries;
+      out.undeliverable += b.scheduler.outbox.undeliverable;
+    }
+    return out;
+  }
+
   get queued(): number {
     return this.all.reduce((n, b) => n + b.scheduler.queued, 0);
   }

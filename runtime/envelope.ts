@@ -1,6 +1,8 @@
 import type { ErrorData } from '../protocol/errors.js';
 import type { TurnResult } from './pool/protocol.js';
 import type { Expirable } from './deadline-wheel.js';
+import { TRACE_LATENCY, stamp, type CallTrace } from './metrics/latency-trace.js';
+import type { CallSpan } from './tracing/call-tracer.js';
 
 /** Where the answer to a call goes: a client connection, an HTTP response, a worker, a peer node. */
 export interface ReplySink {
@@ -8,8 +10,11 @@ export interface ReplySink {
   deliver(id: number | string, result: TurnResult, env?: Envelope): void;
 }
 
-/** A sink for tells: nobody waits for the answer. */
+/** A sink for client tells: nobody waits for the answer. */
 export const DISCARD: ReplySink = { deliver: () => {} };
+
+/** Numbers every message this process takes in: a turn's identity when its caller gave no idem key. */
+let nextTurn = 1;
 
 const TIMEOUT_HINT = 'the turn may still complete: retry with the same idem key to be safe';
 
@@ -26,6 +31,14 @@ export class Envelope implements Expirable {
   ack = -1;
   /** performance.now() at arrival, for the latency histogram. */
   readonly start: number;
+  /** This message's number in this process: the same however often its turn runs. */
+  readonly turn = nextTurn++;
+  /** Stage stamps, in tracing mode only (TROUPE_TRACE_LATENCY=1, metrics/latency-trace.ts). */
+  trace: CallTrace | null = null;
+  /** W3C trace context of the span that made this call (a client's, a peer's forward span, a turn's); null: untraced. */
+  traceparent: string | null = null;
+  /** The span of this message's turn while it runs, with --otel-endpoint only: the parent of its commit and its calls. */
+  turnSpan: CallSpan | null = null;
 
   constructor(
     readonly type: string,
@@ -46,6 +59,7 @@ export class Envelope implements Expirable {
   settle(result: TurnResult): void {
     if (this.done) return;
     this.done = true;
+    if (TRACE_LATENCY && this.trace !== null) this.trace.settled = stamp();
     this.onSettle(this, result);
     this.sink.deliver(this.id, result, this);
   }

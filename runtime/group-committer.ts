@@ -20,6 +20,8 @@ export class GroupCommitter {
     private readonly grid: Grid,
     private readonly windowMs: number,
     private readonly maxBatch = 1024,
+    /** Told how long each grid commit took (seconds), once per batch, for troupe_commit_duration_seconds. */
+    private readonly observe: (seconds: number) => void = () => {},
   ) {}
 
   get pending(): number {
@@ -53,13 +55,17 @@ export class GroupCommitter {
     this.batch = [];
     this.waiters = [];
     this.inflight += writes.length;
+    const began = performance.now();
     this.grid.commit(writes).then(
       (outcomes) => {
         this.inflight -= writes.length;
+        this.observe((performance.now() - began) / 1000);
         for (const w of waiters) w.resolve(outcomes.slice(w.from, w.to));
       },
       (err: unknown) => {
         this.inflight -= writes.length;
+        // A failed commit counts too: a grid that times out is exactly the latency an alert should see.
+        this.observe((performance.now() - began) / 1000);
         for (const w of waiters) w.reject(err);
       },
     );

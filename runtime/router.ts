@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { newTrace, TRACE_LATENCY } from './metrics/latency-trace.js';
 import { Errors, type ErrorData } from '../protocol/errors.js';
 import type { ActorRegistry } from './actor-registry.js';
 import type { DeadlineWheel, Expirable } from './deadline-wheel.js';
@@ -18,6 +19,8 @@ export interface CallRequest {
   readonly timeoutMs?: number;
   /** Forwarded calls: the sending node's lowest unanswered sequence number. */
   readonly ack?: number;
+  /** W3C trace context of the span that made this call; absent when untraced (no field at all, on the hot path). */
+  readonly traceparent?: string;
 }
 
 /** Where calls for actors owned by other nodes go (absent on a single node). */
@@ -71,7 +74,8 @@ export class Router {
     this.wheel.remove(env);
     env.handOff();
     const timeoutMs = Math.max(1, env.deadline - Date.now());
-    this.call({ type: env.type, key: env.key, method: env.method, args: env.args, idem: env.idem, caller: env.caller, timeoutMs }, env.sink, env.id);
+    const req: CallRequest = { type: env.type, key: env.key, method: env.method, args: env.args, idem: env.idem, caller: env.caller, timeoutMs };
+    this.call(env.traceparent === null ? req : { ...req, traceparent: env.traceparent }, env.sink, env.id);
   }
 
   private check(req: CallRequest, sink: ReplySink, id: number | string): boolean {
@@ -91,7 +95,9 @@ export class Router {
     const timeout = req.timeoutMs ?? this.defaultTimeoutMs;
     const env = new Envelope(req.type, req.key, req.method, req.args, req.idem ?? null, req.caller ?? null, Date.now() + timeout, sink, id, performance.now(), this.settled);
     env.forwarded = forwarded;
+    if (TRACE_LATENCY) env.trace = newTrace();
     if (req.ack !== undefined) env.ack = req.ack;
+    if (req.traceparent !== undefined) env.traceparent = req.traceparent;
     this.wheel.add(env, env.deadline);
     this.turns.enqueue(env);
   }

@@ -1,6 +1,10 @@
-/** Something that receives published events: a client connection, a peer link. */
+/**
+ * Something that receives published events: a client connection, a peer link.
+ * `from` names the publishing actor (`Type/key`) and `seq` numbers its events
+ * on the topic, so a subscriber can tell when it missed some.
+ */
 export interface Subscriber {
-  event(topic: string, data: unknown): void;
+  event(topic: string, data: unknown, from: string, seq: number): void;
 }
 
 /**
@@ -55,10 +59,10 @@ export class TopicHub {
   }
 
   /** Returns how many local subscribers got the event. */
-  publish(topic: string, data: unknown): number {
+  publish(topic: string, data: unknown, from: string, seq: number): number {
     const subs = this.topics.get(topic);
     if (subs === undefined) return 0;
-    for (const sub of subs) sub.event(topic, data);
+    for (const sub of subs) sub.event(topic, data, from, seq);
     return subs.size;
   }
 

@@ -10,6 +10,8 @@
 # the system's apt configuration is untouched. Concurrent callers (parallel test files)
 # are serialised with flock and the binary is moved into place atomically.
 set -euo pipefail
+# shellcheck source=lib/cache-lock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cache-lock.sh"
 
 if [ -n "${TROUPE_CONSUL_BIN:-}" ]; then
   "$TROUPE_CONSUL_BIN" version >/dev/null 2>&1 || { echo "fetch-consul: TROUPE_CONSUL_BIN=$TROUPE_CONSUL_BIN does not run" >&2; exit 1; }
@@ -25,10 +27,7 @@ bin="$dir/consul"
 runs() { [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; }
 if runs; then echo "$bin"; exit 0; fi
 
-exec 9>"$dir/.lock"
-if command -v flock >/dev/null 2>&1; then
-  flock -w 300 9 || { echo "fetch-consul: timed out waiting for $dir/.lock" >&2; exit 1; }
-fi
+take_cache_lock fetch-consul "$dir/.lock" 300 || exit 1
 # Another caller may have finished the download while we waited for the lock.
 if runs; then echo "$bin"; exit 0; fi
 

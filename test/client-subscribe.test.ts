@@ -16,6 +16,23 @@ describe('client subscriptions', () => {
     stub.close();
   });
 
+  it('an event says who published it and how many of that publisher\'s events were missed since the last one seen, across reconnects', async () => {
+    const got: [unknown, number][] = [];
+    const sub = await client.subscribe('gaps', (data, _topic, info) => got.push([data, info.missed]));
+    stub.publish('gaps', 'a1', 'Room/a', 1);
+    stub.publish('gaps', 'b1', 'Room/b', 1);
+    stub.publish('gaps', 'a2', 'Room/a', 2);
+    stub.publish('gaps', 'a5', 'Room/a', 5);
+    await until(() => got.length === 4, 1000, 'four events');
+    assert.deepEqual(got, [['a1', 0], ['b1', 0], ['a2', 0], ['a5', 2]]);
+    stub.dropAll();
+    await until(() => stub.subscribers('gaps') === 1, 2000, 'resubscribed after the drop');
+    stub.publish('gaps', 'a7', 'Room/a', 7);
+    await until(() => got.length === 5, 1000, 'the event after the reconnect');
+    assert.deepEqual(got[4], ['a7', 1]);
+    await sub.unsubscribe();
+  });
+
   it('subscribe resolves once the node confirms, and events reach the handler', async () => {
     const got: unknown[] = [];
     const sub = await client.subscribe('room:lobby', (data, topic) => got.push([topic, data]));

@@ -9,8 +9,8 @@
  * them as TODO, for a build of the node without cluster mode.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -21,6 +21,7 @@ import { isOurNode } from '../runtime/cli/cluster/node-process.js';
 import { isAlive, signal } from '../runtime/cli/cluster/processes.js';
 import type { ClusterStatus } from '../runtime/cli/cluster/status.js';
 import { readState } from '../runtime/cli/cluster/state.js';
+import { isOurPostgres, postgresBinaries } from '../runtime/cli/postgres/server.js';
 
 const CLUSTER_MODE = process.env.TROUPE_TEST_CLUSTER_MODE !== '0';
 /** How long the CLUSTER MODE checks wait for Consul; short when they are TODO. */
@@ -30,6 +31,8 @@ const clusterMode = CLUSTER_MODE ? {} : { todo: 'needs cluster mode (TROUPE_TEST
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin', 'troupe.js');
 const dir = mkdtempSync(join(tmpdir(), 'troupe-cluster-'));
+// --durable postgres runs its server as the postgres user, which must be able to enter the run folder.
+chmodSync(dir, 0o755);
 
 /**
  * Every PID the run folder ever recorded, with the check that it is still the
@@ -45,6 +48,10 @@ function remember(): void {
   if (state.consul !== null) {
     const c = state.consul;
     seen.set(c.pid, () => isOurAgent(c));
+  }
+  if (state.postgres != null) {
+    const pg = state.postgres;
+    seen.set(pg.pid, () => isOurPostgres(pg.pid, pg.dataDir));
   }
 }
 function killLeftovers(): number[] {
@@ -136,7 +143,7 @@ async function call(http: string, path: string, body: string, timeoutMs = 15_000
 const KEYS = Array.from({ length: 8 }, (_, i) => `cli-${i}`);
 
 test('troupe cluster: up, status, kill, start, down', { timeout: 150_000 }, async (t) => {
-  const upRun = await cluster(['up', '--nodes', '2', '--hazelcast-members', '1', '--hazelcast-heap', '128', '--ready-timeout', '60000'], 120_000, ['--', '--threads', '1']);
+  const upRun = await cluster(['up', '--nodes', '2', '--hazelcast-members', '1', '--hazelcast-heap', '128', '--ready-timeout', '60000', '--durable', 'postgres'], 120_000, ['--', '--threads', '1']);
   const secretFile = join(dir, 'secret');
 
   await t.test('up starts the agent, a member and two ready nodes, and prints their endpoints', () => {
@@ -144,6 +151,8 @@ test('troupe cluster: up, status, kill, start, down', { timeout: 150_000 }, asyn
     for (const id of ['node-1', 'node-2']) assert.match(upRun.stdout, new RegExp(`${id}\\s+ws://127\\.0\\.0\\.1:\\d+/v1/ws\\s+http://127\\.0\\.0\\.1:\\d+`));
     assert.match(upRun.stdout, /UI http:\/\/127\.0\.0\.1:\d+\/ui\//);
     assert.match(upRun.stdout, /hazelcast\s+127\.0\.0\.1:\d+/);
+    assert.match(upRun.stdout, /postgres\s+postgres:\/\/troupe@127\.0\.0\.1:\d+\/troupe/);
+    assert.match(upRun.stdout, /durability write-through, PostgreSQL/);
     assert.match(upRun.stdout, /troupe cluster down/);
     assert.match(upRun.stderr, /node-2: ready/);
   });
@@ -165,6 +174,7 @@ test('troupe cluster: up, status, kill, start, down', { timeout: 150_000 }, asyn
     assert.equal(first.consul?.alive, true);
     assert.equal(first.consul?.ready, true);
     assert.deepEqual(first.hazelcast?.members.map((m) => m.alive && m.listening), [true]);
+    assert.equal(first.postgres?.alive && first.postgres.listening, true);
     for (const id of ['node-1', 'node-2']) {
       assert.equal(node(first, id).alive, true, id);
       assert.equal(node(first, id).ready, 'ready', id);
@@ -179,6 +189,23 @@ test('troupe cluster: up, status, kill, start, down', { timeout: 150_000 }, asyn
 
   await t.test('actor calls through node-1 work', async () => {
     for (const key of KEYS) assert.equal(await call(http1, `Counter/${key}/add`, '[1]'), 1);
+  });
+
+  await t.test('--durable postgres: the nodes report write-through in /health/ready, and the writes are in PostgreSQL', async () => {
+    const details = async (): Promise<{ grid?: { durability?: { mode?: string; store?: string } } }> =>
+      (await (await fetch(`${http1}/health/ready`)).json()) as { grid?: { durability?: { mode?: string; store?: string } } };
+    let d = await details();
+    // Members publish their mode every 5 s and the node reads it every 5 s: bounded wait.
+    for (let i = 0; i < 60 && d.grid?.durability?.mode !== 'write-through'; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      d = await details();
+    }
+    assert.equal(d.grid?.durability?.mode, 'write-through', JSON.stringify(d.grid));
+    assert.equal(d.grid?.durability?.store, 'postgresql');
+    const pg = readState(dir)!.postgres!;
+    const psql = join(await postgresBinaries(), 'psql');
+    const rows = execFileSync(psql, ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'troupe', '-d', 'troupe', '-qAtX', '-c', "SELECT count(*) FROM troupe_records WHERE map = 'troupe.actor.Counter' AND key LIKE 'cli-%'"], { encoding: 'utf8' });
+    assert.equal(rows.trim(), String(KEYS.length));
   });
 
   const pid2 = node(first, 'node-2').pid;
@@ -229,7 +256,7 @@ test('troupe cluster: up, status, kill, start, down', { timeout: 150_000 }, asyn
   });
 
   const before = readState(dir)!;
-  const pids = [...before.nodes.map((n) => n.pid), ...knownMembers(before).map((m) => m.pid), before.consul!.pid];
+  const pids = [...before.nodes.map((n) => n.pid), ...knownMembers(before).map((m) => m.pid), before.consul!.pid, before.postgres!.pid];
   const downRun = await cluster(['down'], 60_000);
 
   await t.test('down stops every process it started and keeps the logs', async () => {

@@ -6,6 +6,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, HTTP_STATUS } from '../protocol/errors.js';
 import { SETTINGS } from '../runtime/config.js';
+import { startUsage } from '../runtime/cli/start.js';
+import { settingsMarkdown } from '../runtime/settings/table.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -27,6 +29,25 @@ test('the README configuration table lists every setting with its flag and envir
   const rows = [...section('Configuration').matchAll(/^\| `(--[a-z-]+)` \| `(TROUPE_[A-Z_]+)` \|/gm)].map((m) => `${m[1]} ${m[2]}`);
   const settings = Object.values(SETTINGS).map((s) => `${s.flag} ${s.env}`);
   assert.deepEqual([...rows].sort(), [...settings].sort());
+});
+
+test('the README configuration table is the one the option parser reads, and start --help prints every row of it', () => {
+  assert.ok(section('Configuration').includes(`${settingsMarkdown()}\n`), 'README table differs from settingsMarkdown(): paste the output of settingsMarkdown() into README');
+  const help = startUsage();
+  for (const row of settingsMarkdown().split('\n').slice(2)) {
+    const [flag, env, shownDefault, allowed] = row.split(' | ').map((c) => c.replace(/^\| /, '').replace(/`/g, ''));
+    const line = help.split('\n').find((l) => l.trimStart().startsWith(`${flag} `) && l.includes(` ${env} `));
+    assert.ok(line !== undefined, `start --help shows ${flag} with ${env}`);
+    assert.ok(line.includes(`default ${shownDefault}; ${allowed}`), `start --help shows ${env}'s default and allowed values: ${line}`);
+  }
+});
+
+test('each setting is named for its flag: camel case in code (startNode), TROUPE_ and upper case in the environment', () => {
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    const words = s.flag.slice(2).split('-');
+    assert.equal(name, words[0] + words.slice(1).map((w) => w[0]!.toUpperCase() + w.slice(1)).join(''), `${s.flag}'s name in code`);
+    assert.equal(s.env, `TROUPE_${words.join('_').toUpperCase()}`, `${s.flag}'s environment variable`);
+  }
 });
 
 function sources(dir: string): string[] {
@@ -62,11 +83,17 @@ test('grid/ does not import the runtime, and the runtime reaches grid engines on
   }
   for (const file of sources('runtime')) {
     for (const target of imports(file)) {
-      // The CLI may drive local Hazelcast members through their tooling's own entry; the node never does.
-      const memberTooling = file.startsWith('runtime/cli/') && target === 'grid/hazelcast/members.js';
-      assert.ok(!target.startsWith('grid/') || target === 'grid/index.js' || memberTooling, `${file} imports ${target}: use grid/index`);
+      assert.ok(!target.startsWith('grid/') || target === 'grid/index.js', `${file} imports ${target}: use grid/index`);
       assert.ok(!target.startsWith('client/'), `${file} imports ${target}`);
     }
+  }
+});
+
+test('grid/ holds engines only: no launcher or tool there starts processes', () => {
+  // Member launchers and measurement scripts live beside the CLI (runtime/cli/) or under bench/.
+  for (const file of sources('grid')) {
+    const text = readFileSync(join(root, file), 'utf8');
+    assert.ok(!/from 'node:child_process'/.test(text), `${file} imports node:child_process: tooling belongs in runtime/cli/ or bench/`);
   }
 });
 

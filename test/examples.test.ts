@@ -43,3 +43,15 @@ test('chat client', async () => {
   assert.match(out, /\[example-room\] ann: hello/);
   assert.match(out, /history holds 3 posts/);
 });
+
+test('relay client', async () => {
+  const out = await client('relay');
+  assert.match(out, /forwardAwait\(2\) → 2\nforward\(5\) → true\ncounter → 7/);
+});
+
+test('ticker client', async () => {
+  const out = await client('ticker');
+  assert.match(out, /cancel\(never\) → true/);
+  assert.match(out, /pending → \[ 'once', 'thrice' \]/);
+  assert.match(out, /fired → \{ (thrice: 3, once: 1|once: 1, thrice: 3) \}\npending → \[\]/);
+});

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Grid, RecordWrite } from '../grid/index.js';
+import { isLost, type Grid, type RecordKey, type RecordRead, type RecordWrite, type VersionedRecord } from '../grid/index.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array): string => new TextDecoder().decode(data);
@@ -18,14 +18,29 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise
   });
 }
 
+/** A read that must not report loss: the record or undefined. */
+function found(r: RecordRead): VersionedRecord | undefined {
+  assert.ok(!isLost(r), `unexpected loss: ${JSON.stringify(r)}`);
+  return r;
+}
+
 /**
  * @param makeGrid builds a fresh, not yet started grid; the suite starts and closes it.
  * @param cleanup runs after the grid is closed (stop the engine's servers).
+ * @param loseRecord removes a record behind the grid's back, as a crash that
+ *   took every copy would (or an operator deleting it by hand), leaving
+ *   whatever evidence of it the engine keeps elsewhere.
  */
-export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanup: () => Promise<void>): void {
+export function gridContract(
+  name: string,
+  makeGrid: () => Promise<Grid>,
+  cleanup: () => Promise<void>,
+  loseRecord: (grid: Grid, key: RecordKey) => Promise<void>,
+): void {
   describe(`Grid contract: ${name}`, () => {
     let grid: Grid;
     let seq = 0;
+    const read = async (keys: readonly RecordKey[]): Promise<(VersionedRecord | undefined)[]> => (await grid.readRecords(keys)).map(found);
     // A fresh actor type per test, so tests never see each other's records.
     const freshType = (): string => `Contract${++seq}x${Date.now().toString(36)}`;
 
@@ -47,13 +62,13 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       const type = freshType();
       const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('hello') }]);
       assert.deepEqual(outcome, { ok: true, version: 1 });
-      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      const [rec] = await read([{ type, key: 'a' }]);
       assert.equal(rec?.version, 1);
       assert.equal(text(rec!.data), 'hello');
     });
 
     test('an absent record reads as undefined', async () => {
-      assert.deepEqual(await grid.readRecords([{ type: freshType(), key: 'nobody' }]), [undefined]);
+      assert.deepEqual(await read([{ type: freshType(), key: 'nobody' }]), [undefined]);
     });
 
     test('creating a record that exists is a conflict that returns the current record', async () => {
@@ -69,10 +84,10 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
     test('a write with the version it read lands and bumps the version', async () => {
       const type = freshType();
       await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('v1') }]);
-      const [read] = await grid.readRecords([{ type, key: 'a' }]);
-      const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: read!.version, data: bytes('v2') }]);
+      const [current] = await read([{ type, key: 'a' }]);
+      const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: current!.version, data: bytes('v2') }]);
       assert.deepEqual(outcome, { ok: true, version: 2 });
-      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      const [rec] = await read([{ type, key: 'a' }]);
       assert.equal(rec?.version, 2);
       assert.equal(text(rec!.data), 'v2');
     });
@@ -86,7 +101,7 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       assert.ok(!stale!.ok && stale.conflict);
       assert.equal(stale.current?.version, 2);
       assert.equal(text(stale.current!.data), 'v2 by the owner');
-      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      const [rec] = await read([{ type, key: 'a' }]);
       assert.equal(text(rec!.data), 'v2 by the owner');
     });
 
@@ -100,7 +115,7 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
         grid.commit([{ type, key: 'twin', expectedVersion: 1, data: bytes('6') }]),
       ]);
       assert.deepEqual([a[0]!.ok, b[0]!.ok].sort(), [false, true]);
-      const [rec] = await grid.readRecords([{ type, key: 'twin' }]);
+      const [rec] = await read([{ type, key: 'twin' }]);
       assert.equal(rec!.version, 2);
     });
 
@@ -109,14 +124,14 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       await grid.commit([{ type, key: 'a', expectedVersion: 0, data: bytes('v1') }]);
       const [outcome] = await grid.commit([{ type, key: 'a', expectedVersion: 5, data: bytes('from the future') }]);
       assert.equal(outcome?.ok, false);
-      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      const [rec] = await read([{ type, key: 'a' }]);
       assert.equal(rec?.version, 1);
     });
 
     test('updating an absent record is a conflict without a current record', async () => {
       const [outcome] = await grid.commit([{ type: freshType(), key: 'ghost', expectedVersion: 3, data: bytes('x') }]);
       assert.equal(outcome?.ok, false);
-      assert.ok(!outcome!.ok && outcome.current === undefined);
+      assert.ok(!outcome!.ok && outcome.conflict && outcome.current === undefined);
     });
 
     test('a batch commit returns one outcome per write, in order, each checked on its own', async () => {
@@ -137,7 +152,7 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
         if (w.key === 'k3' || w.key === 'k9') assert.equal(o.ok, false, `write ${i} (${w.key})`);
         else assert.deepEqual(o, { ok: true, version: w.expectedVersion + 1 }, `write ${i} (${w.key})`);
       });
-      const recs = await grid.readRecords(writes.map((w) => ({ type, key: w.key })));
+      const recs = await read(writes.map((w) => ({ type, key: w.key })));
       assert.equal(text(recs[5]!.data), 'k1v2');
       assert.equal(text(recs[17]!.data), 'k3v1');
       assert.equal(recs[30], undefined);
@@ -156,7 +171,7 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
         { ok: true, version: 1 },
         { ok: true, version: 2 },
       ]);
-      const [rec] = await grid.readRecords([{ type, key: 'a' }]);
+      const [rec] = await read([{ type, key: 'a' }]);
       assert.equal(text(rec!.data), 'two');
     });
 
@@ -168,7 +183,7 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
         { type: t2, key: 'x', expectedVersion: 0, data: bytes('t2x') },
         { type: t2, key: 'y', expectedVersion: 0, data: bytes('t2y') },
       ]);
-      const recs = await grid.readRecords([
+      const recs = await read([
         { type: t2, key: 'y' },
         { type: t1, key: 'missing' },
         { type: t1, key: 'x' },
@@ -191,7 +206,7 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
 
     test('an empty commit and an empty read resolve to empty lists', async () => {
       assert.deepEqual(await grid.commit([]), []);
-      assert.deepEqual(await grid.readRecords([]), []);
+      assert.deepEqual(await read([]), []);
     });
 
     test('changing a buffer after commit, or a record after reading it, does not change the stored record', async () => {
@@ -199,14 +214,44 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       const data = bytes('original');
       await grid.commit([{ type, key: 'a', expectedVersion: 0, data }]);
       data.fill(0);
-      const [first] = await grid.readRecords([{ type, key: 'a' }]);
+      const [first] = await read([{ type, key: 'a' }]);
       assert.equal(text(first!.data), 'original');
       first!.data.fill(0);
-      const [second] = await grid.readRecords([{ type, key: 'a' }]);
+      const [second] = await read([{ type, key: 'a' }]);
       assert.equal(text(second!.data), 'original');
       // And the version check still works after a reader scribbled on its copy.
       const [o] = await grid.commit([{ type, key: 'a', expectedVersion: 1, data: bytes('next') }]);
       assert.deepEqual(o, { ok: true, version: 2 });
+    });
+
+    test('a record lost behind the grid\'s back reads as lost, never as absent; the rest of the batch reads normally', async () => {
+      const type = freshType();
+      await grid.commit([
+        { type, key: 'kept', expectedVersion: 0, data: bytes('kept') },
+        { type, key: 'gone', expectedVersion: 0, data: bytes('v1') },
+      ]);
+      await grid.commit([{ type, key: 'gone', expectedVersion: 1, data: bytes('v2') }]);
+      await loseRecord(grid, { type, key: 'gone' });
+      const [kept, gone, never] = await grid.readRecords([
+        { type, key: 'kept' },
+        { type, key: 'gone' },
+        { type, key: 'never' },
+      ]);
+      assert.ok(!isLost(kept) && kept !== undefined && text(kept.data) === 'kept', 'the neighbour reads normally');
+      assert.ok(isLost(gone), `the lost record reads as lost, got ${JSON.stringify(gone)}`);
+      assert.equal(typeof gone.detail, 'string');
+      assert.equal(never, undefined, 'a record that never existed is still just absent');
+      // And it stays lost: nothing starts it afresh behind the caller's back.
+      const [again] = await grid.readRecords([{ type, key: 'gone' }]);
+      assert.ok(isLost(again));
+    });
+
+    test('a record created by a batch is protected from its first version on', async () => {
+      const type = freshType();
+      await grid.commit(Array.from({ length: 20 }, (_, i) => ({ type, key: `b${i}`, expectedVersion: 0, data: bytes(`b${i}`) })));
+      await loseRecord(grid, { type, key: 'b7' });
+      const reads = await grid.readRecords(Array.from({ length: 20 }, (_, i) => ({ type, key: `b${i}` })));
+      reads.forEach((r, i) => assert.equal(isLost(r), i === 7, `b${i}`));
     });
 
     test('a hot map stores structured values, reads absent keys as undefined and deletes', async () => {
@@ -294,6 +339,38 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       await again.release();
     });
 
+    test('a lock held past its lease is free for the next taker; the late release does nothing to the new holder', async () => {
+      const name = `contract-lease-${Date.now().toString(36)}`;
+      const stale = await grid.lock(name, 300, 1000);
+      const started = Date.now();
+      const next = await grid.lock(name, 5000, 3000);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 200 && waited < 2500, `the next taker waited ${waited} ms for a 300 ms lease`);
+      assert.ok(next.token > stale.token, 'tokens grow from holder to holder');
+      await stale.release();
+      // Still held by `next`: a third taker times out.
+      await rejectsWithCode(grid.lock(name, 1000, 200), 'E_TIMEOUT');
+      await next.release();
+      const third = await grid.lock(name, 1000, 1000);
+      assert.ok(third.token > next.token);
+      await third.release();
+    });
+
+    test('a fenced write under an older token is refused with E_FENCED; newer tokens and reads pass', async () => {
+      const m = grid.map(`contract-fence-${Date.now().toString(36)}`);
+      await m.set('k', { by: 5 }, 5);
+      await rejectsWithCode(m.set('k', { by: 4 }, 4), 'E_FENCED');
+      assert.deepEqual(await m.get('k'), { by: 5 });
+      await m.set('k', { by: 7 }, 7);
+      assert.deepEqual(await m.get('k'), { by: 7 });
+      await rejectsWithCode(m.set('k', { by: 6 }, 6), 'E_FENCED');
+      // An unfenced write is not checked (and clears the fence).
+      await m.set('k', 'plain');
+      assert.equal(await m.get('k'), 'plain');
+      await m.set('k', { by: 1 }, 1);
+      assert.deepEqual(await m.get('k'), { by: 1 });
+    });
+
     test('locks with different names do not block each other', async () => {
       const suffix = Date.now().toString(36);
       const a = await grid.lock(`a-${suffix}`, 1_000);
@@ -302,15 +379,53 @@ export function gridContract(name: string, makeGrid: () => Promise<Grid>, cleanu
       await b.release();
     });
 
+    test('the wake index: lower creates or lowers an entry (never raises it), with a fresh tag each time', async () => {
+      const index = grid.wakeIndex();
+      const actor = { type: freshType(), key: 'w' };
+      const first = await index.lower(7, actor, 5000);
+      assert.equal(first.due, 5000);
+      const later = await index.lower(7, actor, 9000);
+      assert.equal(later.due, 5000, 'a later due time does not raise the entry');
+      assert.notEqual(later.tag, first.tag, 'every write stores a new tag');
+      const earlier = await index.lower(7, actor, 1000);
+      assert.equal(earlier.due, 1000);
+      const found = (await index.scan(new Set([7]))).filter((e) => e.type === actor.type);
+      assert.deepEqual(found, [{ shard: 7, type: actor.type, key: 'w', mark: earlier }]);
+    });
+
+    test('the wake index: removeIf removes only the entry it last saw, and scan reads only the shards asked for', async () => {
+      const index = grid.wakeIndex();
+      const type = freshType();
+      const seen = await index.lower(3, { type, key: 'a' }, 0);
+      await index.lower(4, { type, key: 'b' }, 0);
+      // Another node touched the entry after this one saw it: the removal decided on the old view fails.
+      const touched = await index.lower(3, { type, key: 'a' }, 0);
+      assert.equal(await index.removeIf(3, { type, key: 'a' }, seen), false);
+      assert.deepEqual((await index.scan(new Set([3]))).filter((e) => e.type === type).map((e) => e.key), ['a']);
+      assert.equal(await index.removeIf(3, { type, key: 'a' }, touched), true);
+      assert.deepEqual((await index.scan(new Set([3]))).filter((e) => e.type === type), []);
+      assert.deepEqual((await index.scan(new Set([4, 5]))).filter((e) => e.type === type).map((e) => `${e.shard}/${e.key}`), ['4/b']);
+    });
+
+    test('the wake index keeps keys with any characters apart', async () => {
+      const index = grid.wakeIndex();
+      const type = freshType();
+      await index.lower(9, { type, key: 'x\u0000y' }, 10);
+      await index.lower(9, { type, key: 'x' }, 20);
+      const keys = (await index.scan(new Set([9]))).filter((e) => e.type === type).map((e) => e.key).sort();
+      assert.deepEqual(keys, ['x', 'x\u0000y']);
+    });
+
     // Keep last: it closes the grid the other tests use.
     test('after close, health is not ready and operations fail with E_UNAVAILABLE; close is idempotent', async () => {
       await grid.close();
       assert.equal(grid.health().ready, false);
-      await rejectsWithCode(grid.readRecords([{ type: 'X', key: 'a' }]), 'E_UNAVAILABLE');
+      await rejectsWithCode(read([{ type: 'X', key: 'a' }]), 'E_UNAVAILABLE');
       await rejectsWithCode(grid.commit([{ type: 'X', key: 'a', expectedVersion: 0, data: bytes('x') }]), 'E_UNAVAILABLE');
       await rejectsWithCode(grid.map('m').get('k'), 'E_UNAVAILABLE');
       await rejectsWithCode(grid.counter('c').addAndGet(1), 'E_UNAVAILABLE');
       await rejectsWithCode(grid.lock('l', 100), 'E_UNAVAILABLE');
+      await rejectsWithCode(grid.wakeIndex().scan(new Set([0])), 'E_UNAVAILABLE');
       await grid.close();
     });
   });

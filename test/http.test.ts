@@ -69,7 +69,8 @@ describe('HTTP gateway', () => {
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { status: string; grid: { engine: string; ready: boolean } };
     assert.equal(body.status, 'ready');
-    assert.deepEqual(body.grid, { engine: 'embedded', ready: true });
+    // The embedded grid says what a restart loses: everything.
+    assert.deepEqual(body.grid, { engine: 'embedded', ready: true, durability: { mode: 'none', detail: 'in-process memory: lost with the process' } });
   });
 
   test('/metrics is Prometheus text with the call, error, latency and backlog metrics', async () => {

@@ -3,12 +3,15 @@
  * stays bounded and the excess is refused with E_OVERLOADED at once, instead
  * of queueing until calls time out.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { spawnNode, type NodeProcess } from './fixtures/node-process.js';
+import type { TroupeNode } from '../runtime/node.js';
+import { startNode } from './fixtures/node.js';
+import { RawClient } from './fixtures/raw-client.js';
 
 const packr = new Packr({ useRecords: false });
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -76,4 +79,38 @@ test('at 3x capacity: bounded memory, fast E_OVERLOADED, no timeouts', async (t)
   assert.equal(codes.get('E_TIMEOUT') ?? 0, 0, 'nothing waited until it timed out');
   assert.ok(p99 < 250, `refusals took up to ${p99.toFixed(0)} ms (p99)`);
   assert.ok(peak - baseline < 120, `RSS grew from ${baseline.toFixed(0)} to ${peak.toFixed(0)} MiB`);
+});
+
+describe('activation bounds', () => {
+  let node: TroupeNode;
+  let client: RawClient;
+  before(async () => {
+    node = await startNode(['--max-activations', '50']);
+    client = await RawClient.connect(node.port);
+  });
+  after(async () => {
+    client.close();
+    await node.stop();
+  });
+
+  const active = async (): Promise<number> => {
+    const line = (await node.metrics.text()).split('\n').find((l) => l.startsWith('troupe_active_actors{'));
+    return Number(line!.slice(line!.lastIndexOf(' ') + 1));
+  };
+
+  test('past --max-activations the least recently used idle actors are forgotten; their state stays in the grid', async () => {
+    for (let i = 0; i < 200; i++) assert.equal((await client.call('Counter', `bounded-${i}`, 'add', [1])).value, 1);
+    assert.ok((await active()) <= 50, `${await active()} live actors with --max-activations 50`);
+    // Evicted ones come back from the grid with their state.
+    for (let i = 0; i < 200; i += 20) assert.equal((await client.call('Counter', `bounded-${i}`, 'add', [1])).value, 2);
+  });
+
+  test('when no live actor is idle, a new one is refused with E_OVERLOADED, the busy ones finish', async () => {
+    const busy = Array.from({ length: 60 }, (_, i) => client.call('Log', `busy-${i}`, 'slowAppend', ['x', 400]));
+    const answers = await Promise.all(busy);
+    const codes = answers.map((a) => a.code ?? 'ok');
+    assert.ok(codes.filter((c) => c === 'ok').length >= 45, `answers: ${codes.join(',')}`);
+    assert.ok(codes.some((c) => c === 'E_OVERLOADED'), `no call was refused past the bound: ${codes.join(',')}`);
+    assert.ok(codes.every((c) => c === 'ok' || c === 'E_OVERLOADED'));
+  });
 });

@@ -65,7 +65,7 @@ describe('Transfer saga', () => {
     // 100 other idempotent calls push the step's key out of the account's memory (--idem-max 64).
     for (let i = 0; i < 100; i++) await c.call('Account', 'fg-from', 'deposit', [1], { idem: `other-${i}` });
     assert.equal(await balance('fg-from'), 170);
-    await grid.map(SAGA_JOURNAL).set('transfer:t-forgot', { type: 'Transfer', key: 't-forgot', method: 'start', input: { from: 'fg-from', to: 'fg-to', amount: 30 }, phase: 'running', next: 1, updatedAt: Date.now() - 10_000 });
+    await grid.map(SAGA_JOURNAL, { consistent: true }).set('transfer:t-forgot', { type: 'Transfer', key: 't-forgot', method: 'start', input: { from: 'fg-from', to: 'fg-to', amount: 30 }, phase: 'running', next: 1, updatedAt: Date.now() - 10_000 });
     let status: { state: string } = { state: 'unknown' };
     for (let i = 0; i < 100 && status.state !== 'completed'; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -83,7 +83,7 @@ describe('Transfer saga', () => {
   test('a saga left half done by a dead node is resumed and finished, the journal cleaned', async () => {
     await c.call('Account', 'r-from', 'deposit', [50]);
     // What a node that died after the first step leaves behind: the journal entry, and the withdrawal under its key.
-    await grid.map(SAGA_JOURNAL).set('transfer:t-res', { type: 'Transfer', key: 't-res', method: 'start', input: { from: 'r-from', to: 'r-to', amount: 20 }, phase: 'running', updatedAt: Date.now() - 10_000 });
+    await grid.map(SAGA_JOURNAL, { consistent: true }).set('transfer:t-res', { type: 'Transfer', key: 't-res', method: 'start', input: { from: 'r-from', to: 'r-to', amount: 20 }, phase: 'running', updatedAt: Date.now() - 10_000 });
     assert.equal(await c.call('Account', 'r-from', 'withdraw', [20], { idem: 'transfer:t-res:withdraw' }), 30);
     let status: { state: string } = { state: 'unknown' };
     for (let i = 0; i < 100 && status.state !== 'completed'; i++) {
@@ -92,8 +92,8 @@ describe('Transfer saga', () => {
     }
     assert.equal(status.state, 'completed');
     assert.deepEqual([await balance('r-from'), await balance('r-to')], [30, 20]);
-    for (let i = 0; i < 50 && (await grid.map(SAGA_JOURNAL).keys()).includes('transfer:t-res'); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(!(await grid.map(SAGA_JOURNAL).keys()).includes('transfer:t-res'), 'journal entry removed');
+    for (let i = 0; i < 50 && (await grid.map(SAGA_JOURNAL, { consistent: true }).keys()).includes('transfer:t-res'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!(await grid.map(SAGA_JOURNAL, { consistent: true }).keys()).includes('transfer:t-res'), 'journal entry removed');
   });
 
   test('concurrent transfers among five accounts never create or destroy money', async () => {

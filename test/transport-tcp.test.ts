@@ -26,6 +26,20 @@ describe('tcp transport: messages', () => {
     assert.equal(b.t.peerState('a'), 'up');
   });
 
+  test('sendOnLink answers over the open link a peer dialled, with no address for it, and never dials', async () => {
+    const a = await startNode('a');
+    const b = await startNode('b');
+    assert.equal(b.t.sendOnLink('a', 'too early'), false, 'no link yet: nothing is queued and nothing dials');
+    assert.equal(b.t.peerState('a'), 'down');
+    a.t.send(b.addr, 'call');
+    await waitFor(() => b.received.length === 1);
+    // b has never been given a's address (its view does not list a): the answer rides a's link.
+    assert.equal(b.t.sendOnLink('a', 'answer'), true);
+    await waitFor(() => a.received.length === 1);
+    assert.deepEqual(a.received.map((r) => r.message), ['answer']);
+    assert.equal(b.t.sendOnLink('nobody', 'x'), false);
+  });
+
   test('what is sent to a peer in one tick arrives in one frame', async () => {
     const a = await startNode('a');
     const b = await startNode('b');

@@ -5,7 +5,8 @@ import { Actor, exposedMethods } from '../actors/index.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { DeadlineWheel } from '../runtime/deadline-wheel.js';
 import { shardOf, SHARD_COUNT } from '../runtime/placement/shards.js';
-import { autoIdemKey, decodeRecord, dropAcknowledged, encodeRecord, pruneIdem, type IdemEntry } from '../runtime/record.js';
+import { decodeRecord, encodeRecord, type IdemEntry } from '../runtime/record.js';
+import { applySenderAck, autoIdemKey, pruneIdem, tellKey } from '../runtime/idem-keys.js';
 import { isNativeUws } from '../runtime/gateway/native-uws.js';
 
 describe('configuration', () => {
@@ -83,7 +84,7 @@ describe('expose rules', () => {
   }
 });
 
-describe('acknowledged forwarded calls', () => {
+describe('acknowledged forwarded calls and tells', () => {
   test('a sender\'s entries below its ack are dropped; other senders\' and callers\' keys stay', () => {
     const idem: IdemEntry[] = [
       [autoIdemKey('n1', 'aa', 5), 1, [1, 5]],
@@ -92,9 +93,31 @@ describe('acknowledged forwarded calls', () => {
       [autoIdemKey('n2', 'aa', 1), 1, [1, 1]],
       ['client-key', 1, [1, 0]],
     ];
-    const out = dropAcknowledged(idem, autoIdemKey('n1', 'aa', 12), 9);
-    assert.deepEqual(out.map((e) => e[0]), [autoIdemKey('n1', 'aa', 9), autoIdemKey('n1', 'bb', 2), autoIdemKey('n2', 'aa', 1), 'client-key']);
-    assert.equal(dropAcknowledged(idem, 'client-key', 100), idem);
+    const out = applySenderAck(idem, autoIdemKey('n1', 'aa', 12), 9, 7);
+    assert.equal(out.duplicate, false);
+    assert.deepEqual(out.idem.map((e) => e[0]), [autoIdemKey('n1', 'aa', 9), autoIdemKey('n1', 'bb', 2), autoIdemKey('n2', 'aa', 1), 'client-key', '~fwd:n1.aa/']);
+    assert.equal(applySenderAck(idem, 'client-key', 100, 7).idem, idem);
+  });
+
+  test('a tell numbered below its sender\'s mark is a duplicate even once its own entry is gone', () => {
+    let idem: IdemEntry[] = [[tellKey('s1', 3), 1, [1, 3]], [tellKey('s1', 4), 1, [1, 4]]];
+    idem = applySenderAck(idem, tellKey('s1', 6), 5, 2).idem;
+    assert.deepEqual(idem.map((e) => e[0]), ['~o:s1/', ]);
+    // A node with an older view of the sender delivers tell 4 again: recognised, not applied.
+    assert.equal(applySenderAck(idem, tellKey('s1', 4), 3, 3).duplicate, true);
+    assert.equal(applySenderAck(idem, tellKey('s1', 5), 3, 3).duplicate, false);
+    assert.equal(applySenderAck(idem, tellKey('s2', 1), 0, 3).duplicate, false);
+    // Marks only move up.
+    assert.equal(applySenderAck(idem, tellKey('s1', 7), 2, 3).idem, idem);
+  });
+
+  test('a tell sent again with an ack above its own number is a duplicate: its sender has it acknowledged', () => {
+    // Tell 4 applied once; then a retry of it that outlived its sender's old record comes with the newer record's ack (5).
+    const idem: IdemEntry[] = [['~o:s1/', 1, [1, 3]], [tellKey('s1', 4), 1, [1, 4]]];
+    const out = applySenderAck(idem, tellKey('s1', 4), 5, 2);
+    assert.equal(out.duplicate, true, 'applied again, it would count twice: the new mark just dropped its entry');
+    assert.deepEqual(out.idem.map((e) => e[0]), ['~o:s1/']);
+    assert.equal(applySenderAck(idem, tellKey('s1', 5), 5, 2).duplicate, false);
   });
 });
 
@@ -143,6 +166,6 @@ describe('actor records', () => {
   });
 });
 
-test('the native uWebSockets.js binary is in use, not its ws fallback', () => {
-  assert.equal(isNativeUws(), true);
+test('the native uWebSockets.js binary loads on this Node', () => {
+  assert.equal(isNativeUws(), true, `no native uWebSockets.js on Node ${process.versions.node}`);
 });

@@ -7,16 +7,24 @@
  * named `key` and resolves with its new total (Troupe's `Counter.add(1)`).
  */
 
+import { isMoleculerSerializer, type MoleculerSerializer } from '../lib/moleculer-serializer.js';
+
 /** Our own minimal ws + msgpack batching client for wire protocol v1. */
 export interface WsBatchSpec {
   readonly name: 'ws-batch';
   readonly url: string;
 }
 
-/** The Troupe SDK from dist/client (connect → client.call('Counter', key, 'add', [1])). */
+/**
+ * The Troupe SDK from dist/client. Workload `counter` (the default):
+ * client.call('Counter', key, 'add', [1]); `relay`: client.call('Relay', key,
+ * 'forward', [key, 1]), which answers true once the relay's turn (and its
+ * tell) committed; the tell then adds 1 to Counter `key`.
+ */
 export interface TroupeSdkSpec {
   readonly name: 'troupe-sdk';
   readonly url: string;
+  readonly workload?: 'counter' | 'relay';
 }
 
 /** A Moleculer broker in the load process, calling `counter.add` on a remote broker over TCP. */
@@ -29,6 +37,8 @@ export interface MoleculerSpec {
    * client listens too, and both sides list each other as static peers.
    */
   readonly client: MoleculerPeer;
+  /** Both brokers must use the same one. */
+  readonly serializer: MoleculerSerializer;
 }
 
 export interface MoleculerPeer {
@@ -72,13 +82,16 @@ export async function openDriver(spec: DriverSpec): Promise<Caller> {
 export function parseDriverSpec(value: unknown): DriverSpec {
   if (value === null || typeof value !== 'object') throw new TypeError('driver spec must be an object');
   const v = value as Record<string, unknown>;
-  if ((v.name === 'ws-batch' || v.name === 'troupe-sdk') && typeof v.url === 'string') {
+  if (v.name === 'troupe-sdk' && typeof v.url === 'string' && (v.workload === undefined || v.workload === 'counter' || v.workload === 'relay')) {
+    return v.workload === undefined ? { name: v.name, url: v.url } : { name: v.name, url: v.url, workload: v.workload };
+  }
+  if (v.name === 'ws-batch' && typeof v.url === 'string') {
     return { name: v.name, url: v.url };
   }
   if (v.name === 'moleculer') {
     const server = peerOf(v.server);
     const client = peerOf(v.client);
-    if (server && client) return { name: 'moleculer', server, client };
+    if (server && client && isMoleculerSerializer(v.serializer)) return { name: 'moleculer', server, client, serializer: v.serializer };
   }
   if (
     v.name === 'hazelcast' &&

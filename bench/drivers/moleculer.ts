@@ -9,7 +9,7 @@ import type { Caller, MoleculerSpec } from './index.js';
 const DISCOVERY_TIMEOUT_MS = 20_000;
 
 export async function open(spec: MoleculerSpec): Promise<Caller> {
-  const broker = new ServiceBroker(brokerOptions(spec.client, [spec.server]));
+  const broker = new ServiceBroker(brokerOptions(spec.client, [spec.server], spec.serializer));
   await broker.start();
   await broker.waitForServices(COUNTER_SERVICE, DISCOVERY_TIMEOUT_MS);
   // The broker counts since it started (it serves every level of the row);

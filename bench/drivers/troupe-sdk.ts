@@ -27,6 +27,12 @@ export async function open(spec: TroupeSdkSpec): Promise<Caller> {
   const sdk = (await import(SDK_URL.href)) as Partial<TroupeSdk>;
   if (typeof sdk.connect !== 'function') throw new TypeError(`${fileURLToPath(SDK_URL)} does not export connect()`);
   const client = await sdk.connect({ url: spec.url });
+  if (spec.workload === 'relay') {
+    return {
+      call: (key) => client.call('Relay', key, 'forward', [key, 1]),
+      close: () => client.close(),
+    };
+  }
   const args = [1] as const;
   return {
     call: (key) => client.call('Counter', key, 'add', args),

@@ -46,7 +46,9 @@ function processCpu(pid: number): number {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which may itself hold spaces and ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / TICKS_PER_SECOND; // utime, stime
+    // utime, stime, and cutime, cstime: the children it has reaped. A server that forks
+    // short-lived workers (PostgreSQL's autovacuum) would otherwise hand their CPU to "other".
+    return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }

@@ -5,25 +5,30 @@
  * runner is interrupted (lib/processes.ts; the kernel also kills them if the
  * runner dies by SIGKILL, `tieToParent`).
  *
- * Members come from grid/hazelcast/members.ts, the tooling behind
+ * Members come from runtime/cli/hazelcast/members.ts, the tooling behind
  * `troupe hazelcast up`, with Troupe's member configuration
  * (grid/hazelcast/member/hazelcast.xml): every row stores its counters in a
  * map named `troupe.actor.*`, so all of them get the configuration Troupe's
  * own records get (BINARY values, one synchronous backup when there is a
  * second member to hold it).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Client as HazelcastClient, IMap } from 'hazelcast-client';
-import { fetchMemberJar, startMembers, type RunningMembers } from '../../grid/hazelcast/members.js';
+import { type DurabilityMode, fetchMemberJar, startMembers, type RunningMembers } from '../../runtime/cli/hazelcast/members.js';
+import { startPostgres, type PostgresServer } from '../../runtime/cli/postgres/server.js';
 import { killOnExit, release } from './processes.js';
 
 export interface HazelcastCluster {
   readonly clusterName: string;
   /** `127.0.0.1:<port>` of every member. */
   readonly addresses: readonly string[];
-  /** The members' JVMs, whose CPU each hazelcast row reports as server CPU. */
+  /**
+   * The members' JVMs, and with a store the PostgreSQL server and its
+   * backends, whose CPU each hazelcast row reports as server CPU. Read anew
+   * at every use: backends come and go with the members' connections.
+   */
   readonly pids: readonly number[];
   /**
    * A map name no earlier row of this run used, under `troupe.actor.` so the
@@ -40,6 +45,26 @@ export interface SharedHazelcastOptions {
   /** Run folder: member logs, `members.json`. Emptied before the members start. */
   readonly dir: string;
   readonly progress: (line: string) => void;
+  /** PostgreSQL behind the members (a server of the run's own, fresh, fsync on), or none. */
+  readonly store?: DurabilityMode;
+  /** Partition threads per member (a write-through store runs on them); default Hazelcast's. */
+  readonly partitionThreads?: number;
+}
+
+/** The postmaster and its backends: PostgreSQL's share of a row's server CPU. */
+function postgresPids(postmaster: number): number[] {
+  const out = [postmaster];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** Start-up of a cold JVM on a busy 2-core machine can be slow; this bounds it. */
@@ -50,6 +75,7 @@ const CLIENT_TIMEOUT_MS = 10_000;
 export class SharedHazelcast {
   private starting: Promise<HazelcastCluster> | undefined;
   private running: RunningMembers | undefined;
+  private postgres: PostgresServer | undefined;
   private maps = 0;
 
   constructor(private readonly o: SharedHazelcastOptions) {}
@@ -58,6 +84,9 @@ export class SharedHazelcast {
   describe(): string | null {
     if (this.running === undefined) return null;
     const backup = this.o.members >= 2 ? 'one synchronous backup per entry on the other member' : 'no backup (one member)';
+    if (this.o.store !== undefined) {
+      return `Hazelcast ${this.o.store}: ${this.o.members} member(s) with PostgreSQL ${this.postgres?.url ?? ''} behind them (MapStore, fsync on; grid/hazelcast/member/store), ${this.o.heapMb} MB heap each, ${backup}`;
+    }
     return `Hazelcast: ${this.o.members} member(s) on 127.0.0.1 shared by the hazelcast rows (grid/hazelcast/member/hazelcast.xml, ${this.o.heapMb} MB heap each), ${backup}; a fresh map per row`;
   }
 
@@ -71,8 +100,14 @@ export class SharedHazelcast {
     rmSync(this.o.dir, { recursive: true, force: true });
     mkdirSync(this.o.dir, { recursive: true });
     const jar = await fetchMemberJar();
-    const clusterName = `troupe-bench-${process.pid}`;
-    this.o.progress(`starting ${this.o.members} Hazelcast member(s), cluster ${clusterName}, logs in ${this.o.dir}`);
+    const clusterName = `troupe-bench-${process.pid}${this.o.store === undefined ? '' : `-${this.o.store}`}`;
+    let store;
+    if (this.o.store !== undefined) {
+      this.postgres = await startPostgres({ dir: join(this.o.dir, 'postgres'), onProgress: (line) => this.o.progress(`postgres: ${line}`) });
+      killOnExit(this.postgres.pid);
+      store = { jdbcUrl: this.postgres.jdbcUrl(), user: this.postgres.user, mode: this.o.store, writeDelaySeconds: 1 };
+    }
+    this.o.progress(`starting ${this.o.members} Hazelcast member(s), cluster ${clusterName}${store === undefined ? '' : `, ${store.mode} to PostgreSQL`}, logs in ${this.o.dir}`);
     const running = await startMembers({
       count: this.o.members,
       clusterName,
@@ -82,16 +117,22 @@ export class SharedHazelcast {
       tieToParent: true,
       readyTimeoutMs: READY_TIMEOUT_MS,
       onProgress: (line) => this.o.progress(line),
+      ...(store === undefined ? {} : { store }),
+      ...(this.o.partitionThreads === undefined ? {} : { partitionThreads: this.o.partitionThreads }),
     });
     this.running = running;
     for (const m of running.members) killOnExit(m.pid);
     const addresses = running.members.map((m) => m.address);
     this.o.progress(`warming up the member(s): up to ${WARMUP_MS / 1000} s of get, putIfAbsent, replaceIfSame and set`);
     await warmUp(clusterName, addresses);
+    const memberPids = running.members.map((m) => m.pid);
+    const pg = this.postgres;
     return {
       clusterName,
       addresses,
-      pids: running.members.map((m) => m.pid),
+      get pids() {
+        return pg === undefined ? memberPids : [...memberPids, ...postgresPids(pg.pid)];
+      },
       freshMapName: (label) => `troupe.actor.bench-${label}-${++this.maps}`,
       clearMap: (name) => clearMap(clusterName, addresses, name),
     };
@@ -106,6 +147,14 @@ export class SharedHazelcast {
     await running.stop(STOP_GRACE_MS);
     for (const m of running.members) release(m.pid);
     this.o.progress(`stopped ${running.members.length} Hazelcast member(s)`);
+    const pg = this.postgres;
+    this.postgres = undefined;
+    if (pg !== undefined) {
+      await pg.stop(5_000);
+      release(pg.pid);
+      rmSync(pg.dir, { recursive: true, force: true });
+      this.o.progress('stopped PostgreSQL');
+    }
   }
 }
 
@@ -127,7 +176,11 @@ async function withClient<T>(clusterName: string, addresses: readonly string[], 
 }
 
 function clearMap(clusterName: string, addresses: readonly string[], name: string): Promise<void> {
-  return withClient(clusterName, addresses, async (client) => (await client.getMap(name)).clear());
+  return withClient(clusterName, addresses, async (client) => {
+    await (await client.getMap(name)).clear();
+    // An actor map's existence markers go too, or its actors would read as lost (E_DATA_LOST) in the next row.
+    if (name.startsWith('troupe.actor.')) await (await client.getMap(`troupe.exists.${name.slice('troupe.actor.'.length)}`)).clear();
+  });
 }
 
 const WARMUP_MS = 6_000;

@@ -2,10 +2,11 @@
  * Moleculer broker options shared by the broker process and the client, so
  * both sides of the peer baseline are configured alike: TCP transporter,
  * static peer list on 127.0.0.1, no UDP discovery, no logger, metrics or
- * tracing. Everything else stays at Moleculer's defaults (JSON serializer,
- * round-robin strategy), as a user would run it.
+ * tracing. The serializer is the row's (moleculer-serializer.ts); everything else stays at Moleculer's defaults (round-robin
+ * strategy), as a user would run it.
  */
 import { Transporters, type BrokerOptions } from 'moleculer';
+import type { MoleculerSerializer } from './moleculer-serializer.js';
 
 export const COUNTER_SERVICE = 'counter';
 
@@ -27,9 +28,10 @@ export interface Peer {
   readonly port: number;
 }
 
-export function brokerOptions(self: Peer, peers: readonly Peer[]): BrokerOptions {
+export function brokerOptions(self: Peer, peers: readonly Peer[], serializer: MoleculerSerializer): BrokerOptions {
   return {
     nodeID: self.nodeID,
+    serializer,
     logger: false,
     metrics: false,
     tracing: false,

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ScenarioContext, Target } from '../scenario.js';
+import type { MoleculerSerializer } from './moleculer-serializer.js';
 import { freePort } from './ports.js';
 import { startServer } from './processes.js';
 
@@ -16,6 +17,7 @@ export interface MoleculerRowOptions {
    * it as a static peer, and a new process with the same id rejoins.
    */
   readonly clientNodeId: string;
+  readonly serializer: MoleculerSerializer;
   /** Arguments after the ports: where the counter service keeps its totals (default in memory). */
   readonly storeArgs?: readonly string[];
   /** Other processes the row's server CPU includes (Hazelcast members). */
@@ -28,6 +30,7 @@ export async function startMoleculerRow(ctx: ScenarioContext, o: MoleculerRowOpt
     name: 'moleculer broker',
     command: process.execPath,
     args: [SERVER, o.serverNodeId, String(serverPort), o.clientNodeId, String(clientPort), ...(o.storeArgs ?? [])],
+    env: { ...process.env, BENCH_MOLECULER_SERIALIZER: o.serializer },
     timeoutMs: 30_000,
     ready: (line) => line.startsWith('{"ready":true'),
   });
@@ -37,6 +40,7 @@ export async function startMoleculerRow(ctx: ScenarioContext, o: MoleculerRowOpt
       name: 'moleculer',
       server: { nodeID: o.serverNodeId, port: serverPort },
       client: { nodeID: o.clientNodeId, port: clientPort },
+      serializer: o.serializer,
     },
     pids: [server.pid, ...(o.alsoPids ?? [])],
     stop: () => server.stop(),

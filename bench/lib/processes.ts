@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const live = new Set<ChildProcess>();
-/** Processes started elsewhere (Hazelcast members, by grid/hazelcast/members.ts) that must not outlive the runner. */
+/** Processes started elsewhere (Hazelcast members, by runtime/cli/hazelcast/members.ts) that must not outlive the runner. */
 const adopted = new Set<number>();
 let exitHookInstalled = false;
 

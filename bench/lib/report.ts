@@ -33,6 +33,8 @@ export interface Ratio {
   /** Troupe / peer. Below 1 Troupe answers faster. */
   readonly p50: number;
   readonly p99: number;
+  /** Troupe / peer in calls per CPU-second of each row's own processes (0 where CPU was not measured). */
+  readonly perCpuSecond: number;
   /** The calls/s ratio the Troupe row should reach over this peer (Scenario.targets), if any. */
   readonly target?: number;
 }
@@ -49,7 +51,9 @@ export function ratios(rows: readonly Row[], scenarios: readonly Scenario[]): Ra
   const out: Ratio[] = [];
   for (const t of measured.filter((r) => r.kind === 'troupe')) {
     const targets = byName.get(t.scenario)?.targets ?? {};
-    for (const p of measured.filter((r) => r.kind === 'peer' && r.result.inFlight === t.result.inFlight && group(r) === group(t))) {
+    const baseline = byName.get(t.scenario)?.baseline;
+    const divisors = measured.filter((r) => r.result.inFlight === t.result.inFlight && ((r.kind === 'peer' && group(r) === group(t)) || r.scenario === baseline));
+    for (const p of divisors) {
       const div = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
       const target = targets[p.scenario];
       out.push({
@@ -59,6 +63,7 @@ export function ratios(rows: readonly Row[], scenarios: readonly Scenario[]): Ra
         callsPerSecond: div(t.result.callsPerSecond, p.result.callsPerSecond),
         p50: div(t.result.latencyUs.p50, p.result.latencyUs.p50),
         p99: div(t.result.latencyUs.p99, p.result.latencyUs.p99),
+        perCpuSecond: div(callsPerCpuSecond(t.result.callsPerSecond, t.result.cpu) ?? 0, callsPerCpuSecond(p.result.callsPerSecond, p.result.cpu) ?? 0),
         ...(target === undefined ? {} : { target }),
       });
     }
@@ -94,7 +99,7 @@ export function formatRows(rows: readonly Row[]): string {
       const reason = r.reason.split('\n')[0];
       const previous = notes.indexOf(`${r.scenario} ${r.status}: ${reason}`);
       const mark = previous >= 0 ? `[${previous + 1}]` : note(`${r.scenario} ${r.status}: ${reason}`);
-      return [r.scenario, '-', String(r.inFlight), `${r.status} ${mark}`, '', '', '', '', '', ''];
+      return [r.scenario, '-', String(r.inFlight), `${r.status} ${mark}`, '', '', '', '', '', '', ''];
     }
     const { result } = r;
     const errors = result.errors === 0 ? '0' : `${result.errors} ${note(`${r.scenario}: ${result.firstError ?? 'error'}`)}`;
@@ -109,12 +114,29 @@ export function formatRows(rows: readonly Row[]): string {
       pct(result.cpu?.client),
       pct(result.cpu?.servers),
       pct(result.cpu?.other),
+      perCpuSecond(result.callsPerSecond, result.cpu),
     ];
   });
-  const head = ['scenario', 'client', 'in flight', 'calls/s', 'p50 µs', 'p99 µs', 'errors', 'client CPU', 'server CPU', 'other CPU'];
+  const head = ['scenario', 'client', 'in flight', 'calls/s', 'p50 µs', 'p99 µs', 'errors', 'client CPU', 'server CPU', 'other CPU', 'calls/CPU-s'];
   const lines = [table(head, body, 2)];
   if (notes.length > 0) lines.push('', ...notes.map((n, i) => `[${i + 1}] ${n}`));
   return lines.join('\n');
+}
+
+/**
+ * Calls per CPU-second of the row's own processes (client + servers): how
+ * much work a core buys, apart from how many cores the machine has or how
+ * busy the rest of it was.
+ */
+export function callsPerCpuSecond(callsPerSecond: number, cpu: { client: number; servers: number } | null | undefined): number | null {
+  if (cpu == null) return null;
+  const cores = (cpu.client + cpu.servers) / 100;
+  return cores > 0 ? callsPerSecond / cores : null;
+}
+
+function perCpuSecond(callsPerSecond: number, cpu: { client: number; servers: number } | null | undefined): string {
+  const v = callsPerCpuSecond(callsPerSecond, cpu);
+  return v === null ? '-' : int(v);
 }
 
 function targetCell(r: Ratio): string {
@@ -125,10 +147,10 @@ function targetCell(r: Ratio): string {
 
 export function formatRatios(list: readonly Ratio[]): string {
   if (list.length === 0) return 'Troupe / peer: no ratios; they need a measured Troupe row and peer row of the same group at the same in-flight level.';
-  const body = list.map((r) => [`${r.troupe} / ${r.peer}`, String(r.inFlight), x(r.callsPerSecond), targetCell(r), x(r.p50), x(r.p99)]);
+  const body = list.map((r) => [`${r.troupe} / ${r.peer}`, String(r.inFlight), x(r.callsPerSecond), targetCell(r), x(r.p50), x(r.p99), x(r.perCpuSecond)]);
   return [
     'Troupe / peer: each Troupe row over the peers of its group, in-memory or Hazelcast (calls/s above 1x: Troupe does more; latency below 1x: Troupe answers faster)',
-    table(['ratio', 'in flight', 'calls/s', 'calls/s target', 'p50', 'p99'], body, 1),
+    table(['ratio', 'in flight', 'calls/s', 'calls/s target', 'p50', 'p99', 'calls/CPU-s'], body, 1),
     ...formatTargets(list),
   ].join('\n');
 }

@@ -9,9 +9,10 @@ import { WS_PATH } from '../../protocol/index.js';
 import type { ScenarioContext, Skipped, Target } from '../scenario.js';
 import { waitForReady } from './health.js';
 import { freePort } from './ports.js';
-import { startServer } from './processes.js';
+import { startServer, type Started } from './processes.js';
 
 export const COUNTER_ACTOR = 'dist/examples/counter/counter.js';
+export const RELAY_ACTOR = 'dist/examples/relay/relay.js';
 
 /**
  * The node reads TROUPE_* variables as settings; one left in a developer's
@@ -36,17 +37,47 @@ export interface TroupeNodeOptions {
   readonly extraArgs?: readonly string[];
   /** Other processes the row's server CPU includes (Hazelcast members). */
   readonly alsoPids?: readonly number[];
+  /** Actor modules, relative to the root; default the Counter example only. */
+  readonly actors?: readonly string[];
+  /** The load's workload (see drivers/index.ts); default Counter.add(1). */
+  readonly workload?: 'counter' | 'relay';
+  /** A checkout to run the node from instead of this one (BENCH_BASELINE). */
+  readonly root?: string;
+  /** The load's WebSocket client; default the run's (BENCH_CLIENT). */
+  readonly client?: 'troupe-sdk' | 'ws-batch';
 }
 
 export async function startTroupeNode(ctx: ScenarioContext, o: TroupeNodeOptions = {}): Promise<Target> {
+  const actors = o.actors ?? [COUNTER_ACTOR];
+  const node = await launchNode(o.root ?? ctx.root, { actors, flags: o.extraArgs ?? [], nodeFlags: ctx.config.troupeNodeFlags });
+  ctx.progress(`node ready on 127.0.0.1:${node.port} (pid ${node.pid}): --port ${node.port} --actors ${actors.join(',')} ${(o.extraArgs ?? []).join(' ')}`.trimEnd());
+  return {
+    driver: o.workload === 'relay' ? { name: 'troupe-sdk', url: node.url, workload: 'relay' } : { name: o.client ?? ctx.wsClient, url: node.url },
+    pids: [node.pid, ...(o.alsoPids ?? [])],
+    stop: () => node.stop(),
+  };
+}
+
+/**
+ * A Counter node for the measurement scripts (bench/scale, bench/measure):
+ * this checkout, embedded grid, no TROUPE_* variables but `env`. The caller stops it.
+ */
+export function startCounterNode(root: string, flags: readonly string[], env: Record<string, string> = {}): Promise<Started & { port: number; url: string }> {
+  return launchNode(root, { actors: [COUNTER_ACTOR], flags, env });
+}
+
+/** `bin/troupe.js start` on a free port from `root`, ready once /health/ready answers (else stopped, with its output's tail in the error). */
+async function launchNode(
+  root: string,
+  o: { actors: readonly string[]; flags: readonly string[]; env?: Record<string, string>; nodeFlags?: readonly string[] },
+): Promise<Started & { port: number; url: string }> {
   const port = await freePort();
-  const args = ['bin/troupe.js', 'start', '--port', String(port), '--actors', COUNTER_ACTOR, ...(o.extraArgs ?? [])];
   const node = await startServer({
     name: 'troupe node',
     command: process.execPath,
-    args: [...ctx.config.troupeNodeFlags, ...args],
-    cwd: ctx.root,
-    env: withoutTroupeEnv(process.env),
+    args: [...(o.nodeFlags ?? []), 'bin/troupe.js', 'start', '--port', String(port), '--actors', o.actors.join(','), ...o.flags],
+    cwd: root,
+    env: { ...withoutTroupeEnv(process.env), ...(o.env ?? {}) },
     timeoutMs: 30_000,
     ready: (line) => line.includes('listening'),
   });
@@ -56,10 +87,5 @@ export async function startTroupeNode(ctx: ScenarioContext, o: TroupeNodeOptions
     await node.stop();
     throw new Error(`troupe node: ${err instanceof Error ? err.message : String(err)}\n${node.tail()}`);
   }
-  ctx.progress(`node ready on 127.0.0.1:${port} (pid ${node.pid}): ${args.slice(2).join(' ')}`);
-  return {
-    driver: { name: ctx.wsClient, url: `ws://127.0.0.1:${port}${WS_PATH}` },
-    pids: [node.pid, ...(o.alsoPids ?? [])],
-    stop: () => node.stop(),
-  };
+  return { ...node, port, url: `ws://127.0.0.1:${port}${WS_PATH}` };
 }

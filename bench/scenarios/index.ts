@@ -6,11 +6,14 @@ import type { BenchConfig } from '../config.js';
 import type { Scenario } from '../scenario.js';
 import { hazelcastRaw, hazelcastRawSet } from './hazelcast-raw.js';
 import { moleculerHazelcast } from './moleculer-hazelcast.js';
-import { moleculerTcp } from './moleculer.js';
+import { moleculerTcp, moleculerTcpCbor } from './moleculer.js';
 import { rawUws } from './raw-uws.js';
 import { troupeHazelcast } from './troupe-hazelcast.js';
-import { troupe } from './troupe.js';
+import { troupeHazelcastDurable } from './troupe-hazelcast-durable.js';
+import { troupe, troupeThreads, troupeWs } from './troupe.js';
 import { troupeTwoNodeCross, troupeTwoNodeLocal } from './troupe-cluster.js';
+import { troupeRelay } from './troupe-relay.js';
+import { baselineScenarios } from './baseline.js';
 
 /**
  * The run's scenarios. BENCH_COMMIT_WINDOW_SWEEP replaces the troupe-hazelcast
@@ -22,9 +25,18 @@ export function scenariosFor(config: BenchConfig): readonly Scenario[] {
     : config.commitWindowSweep.map((ms) => troupeHazelcast(ms, true));
   return [
     troupe,
+    troupeWs,
+    troupeThreads(1),
+    troupeThreads(4),
+    ...(config.baselineRoot === null ? [] : [baselineScenarios(config.baselineRoot)[0]!]),
     moleculerTcp,
+    moleculerTcpCbor,
     rawUws,
+    troupeRelay,
     ...troupeOnHazelcast,
+    ...(config.baselineRoot === null ? [] : [baselineScenarios(config.baselineRoot)[1]!]),
+    troupeHazelcastDurable('write-behind'),
+    troupeHazelcastDurable('write-through'),
     moleculerHazelcast,
     hazelcastRaw,
     hazelcastRawSet,

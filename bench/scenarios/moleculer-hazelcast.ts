@@ -10,7 +10,7 @@ export const moleculerHazelcast: Scenario = {
   name: 'moleculer-hazelcast',
   kind: 'peer',
   group: 'hazelcast',
-  description: 'Moleculer 0.14 as in moleculer-tcp, the add action on a Hazelcast IMap via hazelcast-client 5.6: get, add, replaceIfSame (retry on conflict; putIfAbsent for a new key), two round trips per call',
+  description: 'Moleculer 0.14 as in moleculer-tcp-cbor, the add action on a Hazelcast IMap via hazelcast-client 5.6: add to the last-seen bytes, replaceIfSame (on conflict read and retry; putIfAbsent for a new key), one round trip per call as for Troupe',
   async start(ctx) {
     const cluster = await ctx.hazelcast();
     const map = cluster.freshMapName('moleculer');
@@ -18,6 +18,7 @@ export const moleculerHazelcast: Scenario = {
     return startMoleculerRow(ctx, {
       serverNodeId: 'bench-counter-hz',
       clientNodeId: 'bench-client-hz',
+      serializer: 'CBOR',
       storeArgs: ['hazelcast', cluster.clusterName, cluster.addresses.join(','), map],
       alsoPids: cluster.pids,
     });

@@ -39,7 +39,7 @@ export function troupeHazelcast(commitWindowMs: number | null, inSweep = false):
           '--hazelcast-members', cluster.addresses.join(','),
           ...(commitWindowMs === null ? [] : ['--commit-window', String(commitWindowMs)]),
         ],
-        alsoPids: cluster.pids,
+        alsoPids: [...cluster.pids],
       });
     },
   };

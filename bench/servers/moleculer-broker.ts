@@ -6,6 +6,8 @@
  *
  * Usage: node moleculer-broker.js <nodeID> <port> <clientNodeID> <clientPort>
  *          [hazelcast <clusterName> <member,member,...> <mapName>]
+ * The serializer comes from BENCH_MOLECULER_SERIALIZER (JSON or CBOR; the
+ * load process's broker uses the same).
  * Prints one JSON line `{"ready":true,...}` once the broker has started (and,
  * with hazelcast, its client has connected).
  */
@@ -13,6 +15,7 @@ import type { Client as HazelcastClient, IMap } from 'hazelcast-client';
 import { ServiceBroker, type Context } from 'moleculer';
 import { benchClientConfig, CasCounter } from '../lib/hazelcast-counter.js';
 import { brokerOptions, COUNTER_SERVICE } from '../lib/moleculer-config.js';
+import { isMoleculerSerializer } from '../lib/moleculer-serializer.js';
 
 function portArg(value: string | undefined, name: string): number {
   const n = Number(value);
@@ -31,6 +34,12 @@ if (store !== 'memory' && (store !== 'hazelcast' || clusterName === '' || member
   process.exit(2);
 }
 
+const serializer = process.env.BENCH_MOLECULER_SERIALIZER ?? 'JSON';
+if (!isMoleculerSerializer(serializer)) {
+  console.error(`moleculer-broker: BENCH_MOLECULER_SERIALIZER is JSON or CBOR, got ${serializer}`);
+  process.exit(2);
+}
+
 type AddParams = { key: string; by: number };
 let add: (ctx: Context<AddParams>) => number | Promise<number>;
 /** Counts the load process reports with its row (moleculer driver); only the hazelcast store has any. */
@@ -42,11 +51,13 @@ if (store === 'hazelcast') {
   const { Client } = await import('hazelcast-client');
   hazelcast = await Client.newHazelcastClient(benchClientConfig(clusterName, memberList.split(',')));
   const map: IMap<string, Buffer> = await hazelcast.getMap(mapName);
-  // What a Moleculer user would write: read the entry, add, write it back
-  // only if nobody changed it meanwhile (replaceIfSame), retry on conflict.
-  // No cache of last-seen bytes and no per-key queue (a service may run on
-  // several brokers): two round trips per call, more after a conflict.
-  const counter = new CasCounter(map, { cacheLastSeen: false, oneAtATimePerKey: false });
+  // What a Moleculer user would write: add, and write it back only if nobody
+  // changed the entry meanwhile (replaceIfSame), retry on conflict. Starting
+  // from the bytes this broker last saw, the cache Troupe's engine keeps too,
+  // so a call is one round trip, as it is for Troupe. No per-key queue (a
+  // service may run on several brokers): calls on one key in flight together
+  // conflict and retry.
+  const counter = new CasCounter(map, { cacheLastSeen: true, oneAtATimePerKey: false });
   add = (ctx) => counter.add(ctx.params.key, ctx.params.by);
   stats = () => ({ conflicts: counter.conflicts });
 } else {
@@ -58,7 +69,7 @@ if (store === 'hazelcast') {
   };
 }
 
-const broker = new ServiceBroker(brokerOptions({ nodeID, port }, [{ nodeID: clientNodeID, port: clientPort }]));
+const broker = new ServiceBroker(brokerOptions({ nodeID, port }, [{ nodeID: clientNodeID, port: clientPort }], serializer));
 broker.createService({ name: COUNTER_SERVICE, actions: stats === undefined ? { add } : { add, stats } });
 
 let stopping = false;

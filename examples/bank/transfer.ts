@@ -1,4 +1,4 @@
-import { Actor, forgetSaga, runSaga, SAGA_JOURNAL, type SagaStep } from '../../actors/index.js';
+import { Actor, forgetSaga, runSaga, type SagaStep } from '../../actors/index.js';
 import { Account } from './account.js';
 
 export interface TransferInput {
@@ -31,7 +31,7 @@ export class Transfer extends Actor<TransferState> {
   async start(input: TransferInput): Promise<'completed' | 'failed'> {
     const s = this.state;
     if (s.state === 'completed' || s.state === 'failed') {
-      await forgetSaga(this.grid.map(SAGA_JOURNAL), this.sagaId());
+      await forgetSaga(this.grid, this.sagaId());
       return s.state;
     }
     const checked = checkInput(input);
@@ -43,7 +43,7 @@ export class Transfer extends Actor<TransferState> {
       id: this.sagaId(),
       input: checked,
       steps: this.steps(),
-      journal: this.grid.map(SAGA_JOURNAL),
+      grid: this.grid,
       resume: { type: 'Transfer', key: this.key, method: 'start' },
     });
     this.state = { state: outcome, ...checked };
@@ -56,7 +56,7 @@ export class Transfer extends Actor<TransferState> {
   async status(): Promise<TransferStatus | { state: 'unknown' }> {
     const s = this.state;
     if (s.state === 'new') return { state: 'unknown' };
-    if (s.state !== 'running') await forgetSaga(this.grid.map(SAGA_JOURNAL), this.sagaId());
+    if (s.state !== 'running') await forgetSaga(this.grid, this.sagaId());
     return s;
   }
 

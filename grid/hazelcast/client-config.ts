@@ -69,6 +69,12 @@ export function clientConfig(o: ResolvedOptions, onState: (state: LifecycleState
       'hazelcast.client.heartbeat.timeout': 10_000,
       // A write waits at most this long for its backup's acknowledgement (a dead backup member).
       'hazelcast.client.operation.backup.timeout.millis': Math.min(5_000, o.invocationTimeoutMs),
+      // ...and then fails (IndeterminateOperationStateError, E_UNAVAILABLE) rather
+      // than succeeding: a write acknowledged without its backup may exist on one
+      // member only, the cut-off side of a network partition, and be thrown away
+      // by the merge. The caller retries with its idempotency key; a write that
+      // did land is then recognised (records.ts), so nothing applies twice.
+      'hazelcast.client.operation.fail.on.indeterminate.state': true,
     },
   };
 }

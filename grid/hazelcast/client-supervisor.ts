@@ -1,6 +1,7 @@
 import { Client, LifecycleState } from 'hazelcast-client';
 import { Errors, TroupeError } from '../../protocol/errors.js';
 import { clientConfig } from './client-config.js';
+import { patchHazelcastClient } from './client-patches.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
@@ -32,10 +33,16 @@ export class ClientSupervisor {
 
   /**
    * @param onNewClient called after a replacement client took over, so callers drop proxies of the old one.
+   * @param onReconnected called when the client is connected again after losing every member.
+   *   hazelcast-client has no public event for "the cluster restarted" (its
+   *   CHANGED_CLUSTER is for failover between configured clusters), and a
+   *   reconnect after total loss may be exactly that, or the other half of a
+   *   split brain: callers treat any reconnect as a possible reset.
    */
   constructor(
     private readonly options: ResolvedOptions,
     private readonly onNewClient: () => void,
+    private readonly onReconnected: () => void = () => {},
   ) {}
 
   get current(): Client | undefined {
@@ -68,6 +75,8 @@ export class ClientSupervisor {
   }
 
   private async open(): Promise<void> {
+    // Idempotent; before any client exists (see client-patches.ts).
+    patchHazelcastClient();
     const gen = ++this.generation;
     let client: Client;
     try {
@@ -89,7 +98,9 @@ export class ClientSupervisor {
   private onState(gen: number, state: LifecycleState): void {
     if (gen !== this.generation) return;
     if (state === LifecycleState.CONNECTED) {
+      const wasDisconnected = !this.connectedFlag;
       this.connectedFlag = true;
+      if (wasDisconnected && gen === this.liveGeneration) this.onReconnected();
     } else if (state === LifecycleState.DISCONNECTED) {
       this.connectedFlag = false;
     } else if (state === LifecycleState.SHUTTING_DOWN || state === LifecycleState.SHUTDOWN) {

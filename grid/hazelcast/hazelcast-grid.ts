@@ -1,15 +1,19 @@
 import type { IMap } from 'hazelcast-client';
-import { decodeValue as unpack, encodeValue as pack } from '../value-codec.js';
+import { decodeStored, encodeFenced, encodeValue as pack, fenceOf } from '../value-codec.js';
 import { Errors } from '../../protocol/errors.js';
-import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../grid.js';
+import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordRead, RecordWrite, WriteOutcome } from '../grid.js';
 import { ClientSupervisor } from './client-supervisor.js';
 import { Counters } from './counters.js';
+import { DurabilityWatch } from './durability-watch.js';
 import { toGridError } from './hazelcast-errors.js';
+import { QuorumProbe, QuorumWatch } from './quorum-watch.js';
 import { LastSeen } from './last-seen.js';
 import { Locks } from './locks.js';
-import { COUNTERS_MAP, LOCKS_MAP, hotMapName } from './names.js';
+import { COUNTERS_MAP, LOCK_TOKEN_PREFIX, LOCKS_MAP, WAKE_MAP, consistentMapName, hotMapName } from './names.js';
 import { type HazelcastGridOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { RecordStore } from './records.js';
+import { HazelcastWakeIndex } from './wake-index.js';
+import type { WakeIndex } from '../wake-index.js';
 
 export type { HazelcastGridOptions } from './options.js';
 
@@ -39,16 +43,34 @@ export class HazelcastGrid implements Grid {
   private readonly records: RecordStore;
   private readonly counters: Counters;
   private readonly locks: Locks;
+  private readonly wakes: WakeIndex;
+  /** The bytes of fenced hot-map writes this node made last, per entry (see fencedSet). */
+  private readonly fencedSeen = new Map<string, Buffer>();
+  private readonly durability: DurabilityWatch;
+  private readonly quorum = new QuorumWatch();
+  // Any map under troupe.* carries the members' split-brain protection; this one holds nothing.
+  private readonly quorumProbe = new QuorumProbe(this.quorum, () => this.guard(async () => (await this.mapOf(hotMapName('quorum-probe'))).get('probe')));
+  private readonly resetListeners: (() => void)[] = [];
 
   constructor(options: HazelcastGridOptions) {
     this.options = resolveOptions(options);
     // A replacement client has its own proxies; cached byte copies stay valid hints.
-    this.supervisor = new ClientSupervisor(this.options, () => this.maps.clear());
+    // Either way the members may have restarted meanwhile: callers re-read what they cached.
+    this.supervisor = new ClientSupervisor(
+      this.options,
+      () => {
+        this.maps.clear();
+        this.reset();
+      },
+      () => this.reset(),
+    );
     this.seen = new LastSeen(this.options.lastSeenCapacity);
     const mapOf = (name: string) => this.mapOf(name);
-    this.records = new RecordStore(mapOf, this.seen);
+    this.records = new RecordStore(mapOf, this.seen, this.options.clusterName);
     this.counters = new Counters(() => this.mapOf(COUNTERS_MAP), this.options.invocationTimeoutMs);
-    this.locks = new Locks(() => this.mapOf(LOCKS_MAP));
+    this.locks = new Locks(() => this.mapOf(LOCKS_MAP), (name) => this.counters.addAndGet(`${LOCK_TOKEN_PREFIX}${name}`, 1));
+    this.wakes = new HazelcastWakeIndex(() => this.mapOf(WAKE_MAP), (op) => this.guard(op));
+    this.durability = new DurabilityWatch(() => (this.supervisor.connected ? this.supervisor.current : undefined));
   }
 
   /**
@@ -71,6 +93,7 @@ export class HazelcastGrid implements Grid {
         this.starting = undefined;
       }
       if (this.phase === 'starting') this.phase = 'open';
+      this.durability.start();
     })();
     return this.starting;
   }
@@ -79,6 +102,8 @@ export class HazelcastGrid implements Grid {
   async close(): Promise<void> {
     const wasOpen = this.phase === 'open' || this.phase === 'starting';
     this.phase = 'closed';
+    this.durability.stop();
+    this.quorumProbe.stop();
     if (!wasOpen) return;
     this.maps.clear();
     this.seen.clear();
@@ -97,13 +122,24 @@ export class HazelcastGrid implements Grid {
         return { ready: false, detail: 'closed' };
       case 'open': {
         const client = this.supervisor.current;
-        if (!this.supervisor.connected || client === undefined) return { ready: false, detail: `disconnected from cluster '${name}'; reconnecting` };
-        return { ready: true, detail: `connected to cluster '${name}' (${client.getCluster().getMembers().length} members)` };
+        const durability = this.durability.current;
+        if (!this.supervisor.connected || client === undefined) return { ready: false, detail: `disconnected from cluster '${name}'; reconnecting`, durability };
+        const refusing = this.quorum.refusing();
+        if (refusing !== undefined) return { ready: false, detail: `cluster '${name}' refuses work: ${refusing}`, durability };
+        return { ready: true, detail: `connected to cluster '${name}' (${client.getCluster().getMembers().length} members)`, durability };
       }
     }
   }
 
-  readRecords(keys: readonly RecordKey[]): Promise<(VersionedRecord | undefined)[]> {
+  onReset(listener: () => void): void {
+    this.resetListeners.push(listener);
+  }
+
+  private reset(): void {
+    for (const l of this.resetListeners) l();
+  }
+
+  readRecords(keys: readonly RecordKey[]): Promise<RecordRead[]> {
     return this.guard(() => this.records.read(keys));
   }
 
@@ -111,16 +147,25 @@ export class HazelcastGrid implements Grid {
     return this.guard(() => this.records.commit(writes));
   }
 
-  map(name: string): GridMap {
-    const mapName = hotMapName(name);
+  wakeIndex(): WakeIndex {
+    return this.wakes;
+  }
+
+  map(name: string, options?: { readonly consistent?: boolean }): GridMap {
+    const mapName = options?.consistent === true ? consistentMapName(name) : hotMapName(name);
     // Values are msgpack bytes, so a caller mutating an object after set() cannot change what is stored.
     return {
       get: (key) =>
         this.guard(async () => {
           const v = await (await this.mapOf(mapName)).get(key);
-          return v == null ? undefined : unpack(v);
+          return v == null ? undefined : decodeStored(v).value;
         }),
-      set: (key, value) => this.guard(async () => (await this.mapOf(mapName)).set(key, pack(value))),
+      set: (key, value, fence) =>
+        this.guard(async () => {
+          const map = await this.mapOf(mapName);
+          if (fence === undefined) return map.set(key, pack(value));
+          return fencedSet(map, key, encodeFenced(value, fence), fence, this.fencedSeen, `${mapName}\u0000${key}`);
+        }),
       delete: (key) => this.guard(async () => (await (await this.mapOf(mapName)).remove(key)) != null),
       keys: () => this.guard(async () => (await (await this.mapOf(mapName)).keySet()) as string[]),
     };
@@ -133,11 +178,13 @@ export class HazelcastGrid implements Grid {
     };
   }
 
-  lock(name: string, timeoutMs: number): Promise<GridLockHandle> {
+  lock(name: string, leaseMs: number, waitMs = leaseMs): Promise<GridLockHandle> {
     return this.guard(async () => {
-      const handle = await this.locks.lock(name, timeoutMs);
+      const handle = await this.locks.lock(name, leaseMs, waitMs);
       // Not guarded: a release must reach Locks even while offline, so it can keep the lock's local queue consistent.
       return {
+        token: handle.token,
+        expiresAt: handle.expiresAt,
         release: () =>
           handle.release().catch((err: unknown) => {
             throw toGridError(err, this.options.clusterName);
@@ -155,8 +202,11 @@ export class HazelcastGrid implements Grid {
     if (this.phase !== 'open') throw Errors.unavailable(`the Hazelcast grid (${this.phase === 'closed' ? 'closed' : 'not started'})`);
     if (!this.supervisor.connected) throw Errors.unavailable(`the Hazelcast grid (disconnected from cluster '${this.options.clusterName}')`);
     try {
-      return await op();
+      const result = await op();
+      this.quorum.succeeded();
+      return result;
     } catch (err) {
+      if (this.quorum.failed(err)) this.quorumProbe.arm();
       throw toGridError(err, this.options.clusterName);
     }
   }
@@ -171,4 +221,44 @@ export class HazelcastGrid implements Grid {
       return m;
     });
   }
+}
+
+/** Compare-and-set rounds of a fenced write before it gives up (other writers keep winning). */
+const FENCED_SET_ATTEMPTS = 16;
+/** Fenced entries whose last written bytes this node remembers (a saga's journal entry, written at every step). */
+const FENCED_SEEN_MAX = 10_000;
+
+/**
+ * Writes `bytes` unless the entry holds a value written under a newer token
+ * (then E_FENCED). The bytes this node wrote last for the entry are tried
+ * first (one round trip: replace(key, old, new)); only when the entry moved
+ * on does it read what is there.
+ */
+async function fencedSet(map: IMap<string, Buffer>, key: string, bytes: Buffer, fence: number, seen: Map<string, Buffer>, id: string): Promise<void> {
+  const last = seen.get(id);
+  // Only over bytes written under this token or an older one: a newer holder's bytes are never replaced by an older one's.
+  if (last !== undefined && fenceOf(last) <= fence && (await map.replaceIfSame(key, last, bytes))) {
+    remember(seen, id, bytes);
+    return;
+  }
+  for (let i = 0; i < FENCED_SET_ATTEMPTS; i++) {
+    const stored = await map.get(key);
+    if (stored == null) {
+      if ((await map.putIfAbsent(key, bytes)) == null) return remember(seen, id, bytes);
+      continue;
+    }
+    const newer = fenceOf(stored);
+    if (newer > fence) {
+      seen.delete(id);
+      throw Errors.fenced(`hot-map entry '${key}'`, fence, newer);
+    }
+    if (await map.replaceIfSame(key, stored, bytes)) return remember(seen, id, bytes);
+  }
+  throw Errors.unavailable(`hot-map entry '${key}' (changed by others ${FENCED_SET_ATTEMPTS} times in a row)`);
+}
+
+function remember(seen: Map<string, Buffer>, id: string, bytes: Buffer): void {
+  seen.delete(id);
+  seen.set(id, bytes);
+  if (seen.size > FENCED_SEEN_MAX) seen.delete(seen.keys().next().value!);
 }

@@ -1,7 +1,9 @@
-import type { RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../grid.js';
+import { toErrorData } from '../../protocol/errors.js';
+import type { RecordKey, RecordRead, RecordWrite, WriteOutcome } from '../grid.js';
+import { toGridError } from './hazelcast-errors.js';
 import { type LastSeen, recordId } from './last-seen.js';
 import type { MapSource } from './map-source.js';
-import { actorMapName } from './names.js';
+import { actorMapName, markerMapName } from './names.js';
 import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
 
 /**
@@ -17,7 +19,7 @@ import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
  *                                compares the stored bytes, version header
  *                                included, atomically on the partition thread.
  *
- * Measured with grid/hazelcast/measure.js (2-core box, 264-byte values, 1000
+ * Measured with bench/measure/hazelcast-engine.ts (2-core box, 264-byte values, 1000
  * in flight, second warm round; 1 member / 2 members with a sync backup):
  *
  *   blind IMap.set (no check, ceiling)   68-78k / 42k ops/s
@@ -39,14 +41,26 @@ import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
  * reported as success: the write id in the header makes those bytes unique to
  * this one write (see record-codec.ts), so another writer's identical state
  * at the same version is a conflict, as it must be.
+ *
+ * Loss is reported, never mistaken for a new actor: every record has an
+ * existence marker in a map of its own (`troupe.exists.<Type>`, stored in its
+ * own table and always written through when a store is configured). The
+ * marker is written right after the record is created and before the create
+ * is acknowledged; a read asks for records and markers in parallel (the same
+ * round trip), and a record that is absent while its marker is present reads
+ * as lost. The order matters: marker first would make a create that failed
+ * half-way look like a loss. A record found without its marker (its creator
+ * died between the two writes, or it predates markers) gets one on that read,
+ * before the record is handed out, so every record anyone acts on is covered.
  */
 export class RecordStore {
   constructor(
     private readonly maps: MapSource,
     private readonly seen: LastSeen,
+    private readonly clusterName: string,
   ) {}
 
-  async read(keys: readonly RecordKey[]): Promise<(VersionedRecord | undefined)[]> {
+  async read(keys: readonly RecordKey[]): Promise<RecordRead[]> {
     const byType = new Map<string, Set<string>>();
     for (const k of keys) {
       let set = byType.get(k.type);
@@ -54,32 +68,50 @@ export class RecordStore {
       set.add(k.key);
     }
     const found = new Map<string, Buffer>();
-    // One getAll per actor type: the client splits it per member, so a batch
-    // costs one round trip per member rather than one per key.
+    const marked = new Set<string>();
+    // One getAll per actor type and map: the client splits it per member, so a
+    // batch costs one round trip per member rather than one per key, and the
+    // markers travel beside the records.
     await Promise.all(
-      [...byType].map(async ([type, keySet]) => {
-        const map = await this.maps(actorMapName(type));
+      [...byType].flatMap(([type, keySet]) => {
         const wanted = [...keySet];
-        if (wanted.length === 1) {
-          const v = await map.get(wanted[0]!);
-          if (v != null) found.set(recordId(type, wanted[0]!), v);
-          return;
-        }
-        for (const [key, v] of await map.getAll(wanted)) {
-          if (v != null) found.set(recordId(type, key), v);
-        }
+        return [
+          this.fetch(actorMapName(type), wanted, (key, v) => found.set(recordId(type, key), v)),
+          this.fetch(markerMapName(type), wanted, (key) => marked.add(recordId(type, key))),
+        ];
       }),
     );
+    const unmarked = keys.filter((k) => {
+      const id = recordId(k.type, k.key);
+      return found.has(id) && !marked.has(id);
+    });
+    if (unmarked.length > 0) await this.mark(unmarked);
     return keys.map((k) => {
       const id = recordId(k.type, k.key);
       const stored = found.get(id);
       if (stored === undefined) {
         this.seen.delete(id);
-        return undefined;
+        return marked.has(id) ? { lost: true, detail: `${markerMapName(k.type)} marks it as created, ${actorMapName(k.type)} and its store no longer hold it` } : undefined;
       }
       this.seen.set(id, stored);
       return decodeRecord(stored);
     });
+  }
+
+  private async fetch(mapName: string, keys: string[], each: (key: string, value: Buffer) => void): Promise<void> {
+    const map = await this.maps(mapName);
+    if (keys.length === 1) {
+      const v = await map.get(keys[0]!);
+      if (v != null) each(keys[0]!, v);
+      return;
+    }
+    for (const [key, v] of await map.getAll(keys)) if (v != null) each(key, v);
+  }
+
+  /** Writes existence markers: blind sets, so a repeat (a replayed create, two readers repairing) is harmless. */
+  private async mark(keys: readonly RecordKey[]): Promise<void> {
+    const value = markerValue();
+    await Promise.all(keys.map(async (k) => (await this.maps(markerMapName(k.type))).set(k.key, value)));
   }
 
   /**
@@ -88,9 +120,12 @@ export class RecordStore {
    * and its synchronous backup. Two writes to the same record in one batch
    * run in batch order, as they would on the embedded grid.
    *
-   * If any write fails (grid unreachable), the commit rejects after every
-   * write has settled; some writes may have landed. The caller must then
-   * reload before writing again: a write that landed shows as a newer version.
+   * Each write has its own outcome: one that fails (its member unreachable,
+   * a timeout) is reported as failed, with its outcome unknown, while the
+   * others' succeed or conflict as they did. The caller must reload a failed
+   * record before writing it again: a write that landed shows as a newer
+   * version. When every write failed the grid is down as far as this commit
+   * can tell, and the commit rejects, so the grid's circuit breaker sees it.
    */
   async commit(writes: readonly RecordWrite[]): Promise<WriteOutcome[]> {
     const out = new Array<WriteOutcome>(writes.length);
@@ -106,8 +141,14 @@ export class RecordStore {
       return done;
     });
     const settled = await Promise.allSettled(pending);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    let failures = 0;
+    for (let i = 0; i < settled.length; i++) {
+      const s = settled[i]!;
+      if (s.status === 'fulfilled') continue;
+      failures++;
+      out[i] = { ok: false, conflict: false, error: toErrorData(toGridError(s.reason, this.clusterName), 'E_UNAVAILABLE') };
+    }
+    if (failures > 0 && failures === settled.length) throw toGridError((settled[0] as PromiseRejectedResult).reason, this.clusterName);
     return out;
   }
 
@@ -120,9 +161,13 @@ export class RecordStore {
       const existing = await map.putIfAbsent(w.key, next);
       if (existing == null) {
         this.seen.set(id, next);
+        await this.mark([w]);
         return { ok: true, version };
       }
-      return this.conflict(id, existing, next);
+      const outcome = this.conflict(id, existing, next);
+      // Our own create, replayed after a lost reply: its marker may not be written yet.
+      if (outcome.ok) await this.mark([w]);
+      return outcome;
     }
 
     let old = this.seen.get(id);
@@ -152,4 +197,11 @@ export class RecordStore {
     this.seen.delete(id);
     return { ok: false, conflict: true };
   }
+}
+
+/** A marker's value: when it was written (ms since the epoch, 8 bytes), for an operator reading the table. */
+function markerValue(): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(BigInt(Date.now()));
+  return b;
 }

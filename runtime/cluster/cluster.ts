@@ -1,15 +1,11 @@
 /**
  * This node's place in a cluster: who the members are (discovery), which of
  * them owns each actor (placement), and the links that carry calls, results
- * and events between them (transport).
- *
- * Calls for actors owned elsewhere are forwarded to the owner and always carry
- * an idempotency key (the client's, or one made here), so a call whose owner
- * died before answering can be sent again to the next owner: if the first
- * attempt committed, the grid record holds its key and the new owner answers
- * with the stored result instead of applying it twice.
+ * and events between them (transport). Calls for actors owned elsewhere go
+ * through the call forwarder (call-forwarder.ts); events go to the peers that
+ * want them (topic-interest.ts). This class wires them and reacts to
+ * membership changes.
  */
-import { RETRYABLE_CODES } from '../../protocol/errors.js';
 import type { Discovery, Member } from '../discovery/index.js';
 import type { DeadlineWheel, Expirable } from '../deadline-wheel.js';
 import { DISCARD, type ReplySink } from '../envelope.js';
@@ -17,13 +13,12 @@ import type { Logger } from '../log.js';
 import type { TurnResult } from '../pool/protocol.js';
 import type { CallRequest } from '../router.js';
 import type { PeerAddress, Transport } from '../transport/transport.js';
+import { CallForwarder } from './call-forwarder.js';
 import { isLinkMessage, LinkTag, type LinkMessage } from './link-protocol.js';
+import type { CallTracer } from '../tracing/call-tracer.js';
 import { Placement } from './placement.js';
-import { autoIdemKey } from '../record.js';
-import { randomBytes } from 'node:crypto';
-
-/** Re-sends of one forwarded call after retryable answers (E_UNAVAILABLE, E_OVERLOADED) from its owner. */
-const MAX_PEER_RETRIES = 5;
+import { ShardHandoff } from './shard-handoff.js';
+import { TopicInterest } from './topic-interest.js';
 
 /** What the cluster needs from the node. */
 export interface ClusterHost {
@@ -33,8 +28,12 @@ export interface ClusterHost {
   route(req: CallRequest, sink: ReplySink, id: number | string): void;
   /** Ownership moved: drop cached records, hand mail for actors now owned elsewhere to `route`. */
   ownershipChanged(): void;
+  /** This node was fenced and is confirmed again: it takes every shard it owns over anew. */
+  retakeAll(): void;
+  /** The handoff of these shards (gained, or taken over anew) is over: what their previous owner wrote until then is readable now. */
+  handoffEnded(shards: readonly number[]): void;
   /** An event published on another node, for this node's subscribers. */
-  deliverEvent(topic: string, data: unknown): void;
+  deliverEvent(topic: string, data: unknown, from: string, seq: number): void;
   /** Topics with subscribers on this node. */
   localTopics(): readonly string[];
 }
@@ -48,73 +47,123 @@ export interface ClusterOptions {
   readonly log: Logger;
   /** How long a call waits for its owner's replacement after the owner's link failed. */
   readonly limboMs: number;
+  /** This process's identity, in the keys made up for forwarded calls. */
+  readonly incarnation: string;
+  /** Deadline of forwarded calls that carry none (--call-timeout). */
+  readonly callTimeoutMs: number;
+  /** Forward spans (--otel-endpoint); none when omitted. */
+  readonly tracer?: CallTracer | null;
 }
 
-/** A call sent to another node, until its answer (or its failure) comes back. */
-class ForwardedCall implements Expirable {
-  wheelSlot = 0;
-  /** Re-sends after a retryable answer from the owner. */
-  retries = 0;
-  /** Peer it was last sent to; null while it waits for a new owner. */
-  peer: string | null = null;
-  constructor(
-    readonly seq: number,
-    readonly req: CallRequest & { idem: string },
-    readonly sink: ReplySink,
-    readonly sinkId: number | string,
-    readonly deadline: number,
-    readonly onExpire: (call: ForwardedCall) => void,
-  ) {}
-
-  expire(): void {
-    this.onExpire(this);
-  }
-}
+/** How often the node looks whether it became fenced or confirmed again. */
+const FENCE_CHECK_MS = 100;
 
 /** Answers to calls from a peer go back to that peer. */
 class PeerSink implements ReplySink {
   constructor(private readonly cluster: Cluster, readonly peerId: string) {}
   deliver(id: number | string, result: TurnResult): void {
-    this.cluster.sendTo(this.peerId, [LinkTag.Result, id as number, result]);
+    this.cluster.answer(this.peerId, [LinkTag.Result, id as number, result]);
   }
 }
 
 export class Cluster {
   readonly placement: Placement;
   private readonly addresses = new Map<string, PeerAddress>();
-  private readonly pending = new Map<number, ForwardedCall>();
-  /** Calls whose owner's link failed, waiting for placement to name a new owner (or for the link to return). */
-  private readonly limbo = new Set<ForwardedCall>();
-  private readonly peerInterest = new Map<string, ReadonlySet<string>>();
   private readonly sinks = new Map<string, PeerSink>();
-  private nextSeq = 1;
-  /** Distinguishes this process's sequence numbers from a previous run of the same node id. */
-  private readonly incarnation = randomBytes(4).toString('hex');
+  private readonly answerDropLoggedAt = new Map<string, number>();
+  private readonly calls: CallForwarder;
+  private readonly interest: TopicInterest;
+  private readonly handoff: ShardHandoff;
   private readonly limboTimer: NodeJS.Timeout;
-  private interestScheduled = false;
+  private readonly fenceTimer: NodeJS.Timeout;
+  private wasFenced = false;
   private leaving = false;
   private closed = false;
-  /** Calls forwarded, for metrics. */
-  forwarded = 0;
 
   constructor(private readonly o: ClusterOptions) {
     this.placement = new Placement(o.self.id);
+    this.calls = new CallForwarder({
+      selfId: o.self.id,
+      incarnation: o.incarnation,
+      callTimeoutMs: o.callTimeoutMs,
+      wheel: o.wheel,
+      owner: (type, key) => this.placement.owner(type, key),
+      send: (peerId, msg) => {
+        const peer = this.addresses.get(peerId);
+        return peer !== undefined && o.transport.send(peer, msg);
+      },
+      peerDown: (peerId) => o.transport.peerState(peerId) === 'down',
+      callLocal: (req, sink, id) => o.host.callLocal(req, sink, id),
+      tracer: o.tracer ?? null,
+    });
+    this.interest = new TopicInterest(() => o.host.localTopics(), () => this.addresses.keys(), (peerId, msg) => this.sendTo(peerId, msg));
+    this.handoff = new ShardHandoff(o.discovery.leaseMs, (shards) => {
+      if (!this.closed) this.o.host.handoffEnded(shards);
+    });
     o.transport.onMessage((from, msg) => this.onMessage(from, msg));
     o.transport.onPeerDown((peer) => this.onPeerDown(peer));
     o.transport.onPeerUp((peer) => this.onPeerUp(peer));
     o.discovery.onChange((members) => this.onMembers(members));
-    this.limboTimer = setInterval(() => this.retryLimbo(), 100);
+    this.limboTimer = setInterval(() => this.calls.retryLimbo(), 100);
     this.limboTimer.unref();
+    this.fenceTimer = setInterval(() => this.checkFence(), FENCE_CHECK_MS);
+    this.fenceTimer.unref();
+  }
+
+  /**
+   * Whether this node's membership is confirmed now (see Discovery.confirmedUntil).
+   * A fenced node acts as the owner of nothing: a paused process, a node that
+   * lost its agent or its network may already have been replaced.
+   */
+  fenced(now = Date.now()): boolean {
+    return now > this.o.discovery.confirmedUntil();
+  }
+
+  /**
+   * How long this node must wait before running turns of a shard it owns:
+   * 0 (now), the rest of a handoff (a shard just gained), or Infinity while
+   * the node is fenced.
+   */
+  serveDelay(shard: number): number {
+    const now = Date.now();
+    if (this.fenced(now)) return Infinity;
+    return this.handoff.delay(shard, now);
+  }
+
+  /**
+   * Fenced → confirmed again: others may have owned this node's shards
+   * meanwhile, so every owned shard is taken over again like a gained one
+   * (a handoff wait, cached records dropped, wake index read again).
+   */
+  private checkFence(): void {
+    if (this.closed) return;
+    const fenced = this.fenced();
+    if (fenced === this.wasFenced) return;
+    this.wasFenced = fenced;
+    if (fenced) {
+      this.o.log.log('warn', 'fenced', { reason: 'membership not confirmed within its lease', leaseMs: this.o.discovery.leaseMs });
+      return;
+    }
+    this.o.log.log('info', 'unfenced', {});
+    this.handoff.retakeAll(this.placement, Date.now());
+    this.o.host.retakeAll();
   }
 
   /** Registers with discovery and takes the first member list; the gateway must already answer /health/ready. */
   async start(): Promise<void> {
     await this.o.discovery.start(this.o.self);
     this.onMembers(this.o.discovery.members());
+    // Whatever this node owns now, the members that owned it before have to see it join first.
+    this.handoff.retakeAll(this.placement, Date.now());
   }
 
   get selfId(): string {
     return this.o.self.id;
+  }
+
+  /** Calls forwarded since start, for metrics. */
+  get forwarded(): number {
+    return this.calls.forwarded;
   }
 
   isLocal(type: string, key: string): boolean {
@@ -127,57 +176,15 @@ export class Cluster {
 
   /** Sends a call to its owner; the answer comes back through `sink`. */
   forward(req: CallRequest, sink: ReplySink, sinkId: number | string): void {
-    const seq = this.nextSeq++;
-    // Made-up keys carry the sequence number, so the owner can drop them once acknowledged (see `ack`).
-    const idem = req.idem ?? autoIdemKey(this.o.self.id, this.incarnation, seq);
-    const timeout = req.timeoutMs ?? 10_000;
-    const call = new ForwardedCall(seq, { ...req, idem }, sink, sinkId, Date.now() + timeout, (c) => this.expired(c));
-    this.o.wheel.add(call, call.deadline);
-    this.pending.set(call.seq, call);
-    this.forwarded++;
-    this.send(call);
+    this.calls.forward(req, sink, sinkId);
   }
 
+  /** A client's one-way message: at most once (a tell from an actor goes through its outbox instead). */
   forwardTell(req: CallRequest): void {
-    const owner = this.placement.owner(req.type, req.key);
-    const peer = this.addresses.get(owner);
-    if (peer === undefined) return; // tells are at most once
-    this.o.transport.send(peer, [LinkTag.Tell, req.type, req.key, req.method, req.args, req.caller ?? null]);
-  }
-
-  private send(call: ForwardedCall): void {
-    const owner = this.placement.owner(call.req.type, call.req.key);
-    if (owner === this.o.self.id) {
-      // Ownership came back here while it waited: run it locally, same idem key.
-      this.settleLocally(call);
-      return;
-    }
-    const peer = this.addresses.get(owner);
-    const remaining = call.deadline - Date.now();
-    // Every call below the oldest one still pending has been answered: the owner may forget those keys.
-    const ack = (this.pending.keys().next().value as number | undefined) ?? call.seq;
-    const msg: LinkMessage = [LinkTag.Call, call.seq, call.req.type, call.req.key, call.req.method, call.req.args, call.req.idem, call.req.caller ?? null, Math.max(1, remaining), ack];
-    if (peer !== undefined && this.o.transport.send(peer, msg)) {
-      call.peer = owner;
-      this.limbo.delete(call);
-    } else {
-      call.peer = null;
-      this.limbo.add(call);
-    }
-  }
-
-  private settleLocally(call: ForwardedCall): void {
-    this.pending.delete(call.seq);
-    this.limbo.delete(call);
-    this.o.wheel.remove(call);
-    const remaining = call.deadline - Date.now();
-    this.o.host.callLocal({ ...call.req, timeoutMs: Math.max(1, remaining) }, call.sink, call.sinkId);
-  }
-
-  private expired(call: ForwardedCall): void {
-    if (!this.pending.delete(call.seq)) return;
-    this.limbo.delete(call);
-    call.sink.deliver(call.sinkId, [0, { code: 'E_TIMEOUT', message: 'call did not complete within its deadline; the turn may still complete: retry with the same idem key to be safe' }]);
+    const peer = this.addresses.get(this.placement.owner(req.type, req.key));
+    if (peer === undefined) return;
+    const tp = req.traceparent;
+    this.o.transport.send(peer, tp === undefined ? [LinkTag.Tell, req.type, req.key, req.method, req.args, req.caller ?? null] : [LinkTag.Tell, req.type, req.key, req.method, req.args, req.caller ?? null, tp]);
   }
 
   /** Sends a message to a peer by id (answers, events); dropped if the peer is unknown. */
@@ -186,22 +193,33 @@ export class Cluster {
     if (peer !== undefined) this.o.transport.send(peer, msg);
   }
 
+  /**
+   * An answer to a call a peer sent here. It goes back over that peer's link
+   * even when this node's view does not list the peer: the caller is waiting
+   * on a link it sees up, so a dropped answer would leave its call hanging
+   * until its deadline (seen after a Consul agent restart, when each node's
+   * view emptied and refilled at its own time). With no link open the answer
+   * is dropped: the caller then sees its link down and sends the call again.
+   */
+  answer(peerId: string, msg: LinkMessage): void {
+    const peer = this.addresses.get(peerId);
+    const sent = peer !== undefined ? this.o.transport.send(peer, msg) : this.o.transport.sendOnLink(peerId, msg);
+    if (sent) return;
+    // Once a second per peer at most: a peer whose queue is full would otherwise flood the log.
+    const now = Date.now();
+    if (now - (this.answerDropLoggedAt.get(peerId) ?? 0) < 1000) return;
+    this.answerDropLoggedAt.set(peerId, now);
+    this.o.log.log('warn', 'answer_not_sent', { peer: peerId, listed: peer !== undefined, link: this.o.transport.peerState(peerId) });
+  }
+
   /** An event committed on this node: to every peer with subscribers for it. */
-  publish(topic: string, data: unknown): void {
-    for (const [peerId, topics] of this.peerInterest) {
-      if (topics.has(topic)) this.sendTo(peerId, [LinkTag.Event, topic, data]);
-    }
+  publish(topic: string, data: unknown, from: string, seq: number): void {
+    this.interest.publish(topic, data, from, seq);
   }
 
   /** Local subscriptions changed: tell every peer (once per tick). */
   interestChanged(): void {
-    if (this.interestScheduled) return;
-    this.interestScheduled = true;
-    queueMicrotask(() => {
-      this.interestScheduled = false;
-      const topics = this.o.host.localTopics();
-      for (const peerId of this.addresses.keys()) this.sendTo(peerId, [LinkTag.Interest, topics]);
-    });
+    this.interest.changed();
   }
 
   private onMessage(from: string, raw: unknown): void {
@@ -212,50 +230,25 @@ export class Cluster {
     }
     switch (raw[0]) {
       case LinkTag.Call: {
-        const [, id, type, key, method, args, idem, caller, ttlMs, ack] = raw;
-        this.o.host.callLocal({ type, key, method, args, idem, caller, timeoutMs: ttlMs, ack }, this.sinkFor(from), id);
+        const [, id, type, key, method, args, idem, caller, ttlMs, ack, traceparent] = raw;
+        this.o.host.callLocal(traceparent === undefined ? { type, key, method, args, idem, caller, timeoutMs: ttlMs, ack } : { type, key, method, args, idem, caller, timeoutMs: ttlMs, ack, traceparent }, this.sinkFor(from), id);
         return;
       }
       case LinkTag.Tell: {
-        const [, type, key, method, args, caller] = raw;
-        this.o.host.callLocal({ type, key, method, args, caller }, DISCARD, 0);
+        const [, type, key, method, args, caller, traceparent] = raw;
+        this.o.host.callLocal(traceparent === undefined ? { type, key, method, args, caller } : { type, key, method, args, caller, traceparent }, DISCARD, 0);
         return;
       }
-      case LinkTag.Result: {
-        const call = this.pending.get(raw[1]);
-        // Only the peer it was sent to may answer: a late answer from an old owner is dropped (the call was re-sent).
-        if (call === undefined || call.peer !== from) return;
-        const result = raw[2];
-        if (result[0] === 0 && RETRYABLE_CODES.has(result[1].code) && this.retryLater(call)) return;
-        this.pending.delete(call.seq);
-        this.o.wheel.remove(call);
-        call.sink.deliver(call.sinkId, raw[2]);
+      case LinkTag.Result:
+        this.calls.answered(from, raw[1], raw[2]);
         return;
-      }
       case LinkTag.Event:
-        this.o.host.deliverEvent(raw[1], raw[2]);
+        this.o.host.deliverEvent(raw[1], raw[2], raw[3], raw[4]);
         return;
       case LinkTag.Interest:
-        this.peerInterest.set(from, new Set(raw[1]));
+        this.interest.set(from, raw[1]);
         return;
     }
-  }
-
-  /**
-   * The owner was overloaded or could not reach the grid: send the call again
-   * after a backoff with jitter, with the same idem key, while its deadline
-   * allows. Never for E_ACTOR_FAILED: that is the handler's answer.
-   */
-  private retryLater(call: ForwardedCall): boolean {
-    if (call.retries >= MAX_PEER_RETRIES) return false;
-    const delay = Math.min(1000, 25 * 2 ** call.retries) * (0.5 + Math.random());
-    if (Date.now() + delay >= call.deadline) return false;
-    call.retries++;
-    call.peer = null;
-    setTimeout(() => {
-      if (this.pending.has(call.seq) && !this.closed) this.send(call);
-    }, delay).unref();
-    return true;
   }
 
   private sinkFor(peerId: string): PeerSink {
@@ -268,20 +261,14 @@ export class Cluster {
   }
 
   private onPeerDown(peerId: string): void {
-    // Whatever was sent to it may or may not have run: wait for its replacement (or its return), then send again.
-    for (const call of this.pending.values()) {
-      if (call.peer === peerId) {
-        call.peer = null;
-        this.limbo.add(call);
-      }
-    }
-    this.o.log.log('warn', 'peer_down', { peer: peerId, waiting: this.limbo.size });
+    this.calls.peerDown(peerId);
+    this.o.log.log('warn', 'peer_down', { peer: peerId, waiting: this.calls.waitingForOwner });
   }
 
   private onPeerUp(peerId: string): void {
     this.o.log.log('info', 'peer_up', { peer: peerId });
-    this.sendTo(peerId, [LinkTag.Interest, this.o.host.localTopics()]);
-    this.retryLimbo();
+    this.interest.peerUp(peerId);
+    this.calls.retryLimbo();
   }
 
   private onMembers(members: readonly Member[]): void {
@@ -293,7 +280,7 @@ export class Cluster {
     for (const id of [...this.addresses.keys()]) {
       if (!ids.includes(id)) {
         this.addresses.delete(id);
-        this.peerInterest.delete(id);
+        this.interest.forget(id);
         this.sinks.delete(id);
         this.o.transport.forget(id);
         this.onPeerDown(id);
@@ -303,20 +290,13 @@ export class Cluster {
     const owners = this.leaving ? ids.filter((id) => id !== this.o.self.id) : ids.includes(this.o.self.id) ? ids : [...ids, this.o.self.id];
     const before = this.placement.memberIds.join(',');
     const change = this.placement.update(owners);
+    this.handoff.gained(change.gainedFrom, (id) => ids.includes(id), Date.now());
     if (before !== this.placement.memberIds.join(',')) {
       this.o.log.log('info', 'placement', { members: this.placement.memberIds, moved: change.moved, gained: change.gained.length, lost: change.lost.length });
       this.o.host.ownershipChanged();
-      this.interestChanged();
+      this.interest.changed();
     }
-    this.retryLimbo();
-  }
-
-  private retryLimbo(): void {
-    if (this.limbo.size === 0) return;
-    for (const call of [...this.limbo]) {
-      const owner = this.placement.owner(call.req.type, call.req.key);
-      if (owner === this.o.self.id || this.o.transport.peerState(owner) !== 'down') this.send(call);
-    }
+    this.calls.retryLimbo();
   }
 
   /** Graceful drain: leave discovery and give up every shard; peers take over. */
@@ -327,30 +307,36 @@ export class Cluster {
   }
 
   /** For /health/ready: who the members are and how many shards each owns. */
-  summary(): { members: readonly string[]; shards: Record<string, number>; forwardedInflight: number; waitingForOwner: number } {
+  summary(): { members: readonly string[]; shards: Record<string, number>; forwardedInflight: number; waitingForOwner: number; fenced: boolean; confirmedForMs: number } {
+    const now = Date.now();
+    const until = this.o.discovery.confirmedUntil();
     return {
       members: this.placement.memberIds,
       shards: Object.fromEntries(this.placement.counts()),
-      forwardedInflight: this.pending.size,
-      waitingForOwner: this.limbo.size,
+      forwardedInflight: this.calls.inflight,
+      waitingForOwner: this.calls.waitingForOwner,
+      fenced: this.fenced(now),
+      confirmedForMs: until === Infinity ? -1 : Math.max(0, until - now),
     };
+  }
+
+  /** Discovery's current members (address, gateway port, zone): the dashboard reads its peers' figures from them. */
+  members(): readonly Member[] {
+    return this.o.discovery.members();
   }
 
   /** Calls forwarded from this node still waiting for an answer. */
   get inflight(): number {
-    return this.pending.size;
+    return this.calls.inflight;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.limboTimer);
-    for (const call of this.pending.values()) {
-      this.o.wheel.remove(call);
-      call.sink.deliver(call.sinkId, [0, { code: 'E_UNAVAILABLE', message: 'node stopped before the owner answered; retry with the same idem key' }]);
-    }
-    this.pending.clear();
-    this.limbo.clear();
+    clearInterval(this.fenceTimer);
+    this.handoff.close();
+    this.calls.close();
     await this.o.discovery.close();
     await this.o.transport.close();
   }

@@ -22,11 +22,12 @@ export class Placement {
     this.update([selfId]);
   }
 
-  /** Recomputes ownership; returns the shards this node gained and lost. */
-  update(memberIds: readonly string[]): { gained: number[]; lost: number[]; moved: number } {
+  /** Recomputes ownership; returns the shards this node gained (with who owned each before) and lost. */
+  update(memberIds: readonly string[]): { gained: number[]; gainedFrom: Map<number, string>; lost: number[]; moved: number } {
     const members = [...new Set(memberIds)].sort();
     const owners = new Array<string>(SHARD_COUNT);
     const gained: number[] = [];
+    const gainedFrom = new Map<number, string>();
     const lost: number[] = [];
     let moved = 0;
     for (let shard = 0; shard < SHARD_COUNT; shard++) {
@@ -43,14 +44,17 @@ export class Placement {
       const before = this.owners[shard];
       if (before !== best) {
         moved++;
-        if (best === this.selfId) gained.push(shard);
+        if (best === this.selfId) {
+          gained.push(shard);
+          gainedFrom.set(shard, before ?? '');
+        }
         if (before === this.selfId) lost.push(shard);
       }
     }
     this.members = members;
     this.owners = owners;
     this.version++;
-    return { gained, lost, moved };
+    return { gained, gainedFrom, lost, moved };
   }
 
   /** Owner of an identity's shard; '' when there are no members. */

@@ -60,6 +60,24 @@ export interface Discovery {
   onChange(listener: (members: readonly Member[]) => void): () => void;
 
   /**
+   * Until when (epoch ms) this node's own membership is confirmed: the moment
+   * its liveness was last renewed (sent, not answered: the earliest it can
+   * have counted), plus `leaseMs`, a share of the TTL after which the others
+   * may count it gone. Past it the node must stop acting as an owner: its
+   * shards may already be someone else's (a paused process, a lost agent, a
+   * cut network). Infinity for engines whose members do not expire.
+   */
+  confirmedUntil(): number;
+
+  /**
+   * How long one renewal confirms a member (0 for engines whose members do
+   * not expire). A node that gains shards because a member disappeared waits
+   * this long before serving them, so the member, if it is only paused or
+   * cut off, has stopped acting as their owner by then.
+   */
+  readonly leaseMs: number;
+
+  /**
    * Graceful drain: deregisters self so the other nodes drop it promptly, but
    * keeps watching (this node still needs to know where actors move to).
    * Self leaves this node's own list at once. Idempotent.

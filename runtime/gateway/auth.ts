@@ -6,6 +6,7 @@
  * `sub` becomes the caller's identity (`this.caller` in handlers).
  */
 import { jwtVerify, errors as joseErrors } from 'jose';
+import type { HttpResponse } from 'uWebSockets.js';
 import type { ErrorData } from '../../protocol/errors.js';
 
 export type AuthResult = { readonly caller: string | null } | { readonly error: ErrorData };
@@ -51,4 +52,23 @@ export function presentedToken(authorization: string, query: string): string | n
     if (t !== null) return t;
   }
   return null;
+}
+
+/**
+ * Runs `then` with a verification's result on a uWS response: at once when
+ * the result is already known, else when it settles, corked, and not at all
+ * if the client went away meanwhile (uWS forbids touching an aborted response).
+ */
+export function whenVerified(res: HttpResponse, who: Promise<AuthResult> | AuthResult, then: (result: AuthResult) => void): void {
+  if (!(who instanceof Promise)) {
+    then(who);
+    return;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  void who.then((result) => {
+    if (!aborted) res.cork(() => then(result));
+  });
 }

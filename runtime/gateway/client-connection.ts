@@ -1,7 +1,8 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { ErrorData } from '../../protocol/errors.js';
 import { errorMessage, type RequestId, type ServerMessage } from '../../protocol/wire.js';
-import type { ReplySink } from '../envelope.js';
+import type { Envelope, ReplySink } from '../envelope.js';
+import { latencyBudget, stamp, TRACE_LATENCY, type CallTrace } from '../metrics/latency-trace.js';
 import type { TurnResult } from '../pool/protocol.js';
 import type { Subscriber } from '../topics.js';
 import { encodeFrame } from './frame-codec.js';
@@ -23,6 +24,8 @@ export interface ConnectionOwner {
  */
 export class ClientConnection implements ReplySink, Subscriber {
   private outbox: ServerMessage[] = [];
+  /** Tracing mode: calls answered in the outbox, stamped once it is sent. */
+  private traced: CallTrace[] = [];
   private dirty = false;
   binary = true;
   inflight = 0;
@@ -41,9 +44,10 @@ export class ClientConnection implements ReplySink, Subscriber {
     readonly caller: string | null,
   ) {}
 
-  deliver(id: RequestId, result: TurnResult): void {
+  deliver(id: RequestId, result: TurnResult, env?: Envelope): void {
     this.inflight--;
     if (this.closed) return;
+    if (TRACE_LATENCY && env?.trace != null) this.traced.push(env.trace);
     this.push(result[0] === 1 ? { op: 'result', id, value: result[1] } : errorMessage(id, result[1]));
   }
 
@@ -67,8 +71,8 @@ export class ClientConnection implements ReplySink, Subscriber {
     this.push(errorMessage(id, error));
   }
 
-  event(topic: string, data: unknown): void {
-    this.push({ op: 'event', topic, data });
+  event(topic: string, data: unknown, from: string, seq: number): void {
+    this.push({ op: 'event', topic, data, from, seq });
   }
 
   private push(msg: ServerMessage): void {
@@ -93,6 +97,11 @@ export class ClientConnection implements ReplySink, Subscriber {
     ws.cork(() => {
       ws.send(frame, typeof frame !== 'string');
     });
+    if (TRACE_LATENCY && this.traced.length > 0) {
+      const sent = stamp();
+      for (const t of this.traced) latencyBudget.record(t, sent);
+      this.traced = [];
+    }
     return ws.getBufferedAmount();
   }
 

@@ -3,12 +3,16 @@ import { DISCARD } from '../envelope.js';
 import type { Router } from '../router.js';
 import type { TopicHub } from '../topics.js';
 import type { ClientConnection } from './client-connection.js';
-import { decodeFrame } from './frame-codec.js';
+import { decodeFrame, Refused, type DecodeLimits } from './frame-codec.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
+import { frameArrived, TRACE_LATENCY } from '../metrics/latency-trace.js';
+import type { CallMessage, TellMessage } from '../../protocol/wire.js';
+import type { CallRequest } from '../router.js';
+import type { CallTracer } from '../tracing/call-tracer.js';
+import { GatewaySpanSink, gatewaySpan } from '../tracing/gateway-span.js';
 
-export interface FrameLimits {
+export interface FrameLimits extends DecodeLimits {
   readonly maxFrame: number;
-  readonly maxBatch: number;
   readonly maxInflight: number;
   /** Calls per second per connection (0: unlimited). */
   readonly rateLimit: number;
@@ -20,33 +24,36 @@ export interface FrameLimits {
  * the rest of the batch and the connection carry on.
  */
 export class FrameHandler {
+  /** When the frame being handled arrived (performance.now()), with a tracer only: its calls' gateway spans start there. */
+  private frameAt = 0;
+
   constructor(
     private readonly router: Router,
     private readonly topics: TopicHub,
     private readonly metrics: NodeMetrics,
     private readonly limits: FrameLimits,
+    /** Set with --otel-endpoint only; null: no span is made. */
+    private readonly tracer: CallTracer | null = null,
   ) {}
 
   handle(conn: ClientConnection, frame: ArrayBuffer, binary: boolean): void {
+    if (TRACE_LATENCY) frameArrived();
+    if (this.tracer !== null) this.frameAt = performance.now();
     conn.binary = binary;
     if (frame.byteLength > this.limits.maxFrame) {
       this.metrics.recordError('E_TOO_LARGE');
       conn.error(null, { code: 'E_TOO_LARGE', message: `frame of ${frame.byteLength} bytes exceeds the maximum of ${this.limits.maxFrame} bytes (--max-frame)` });
       return;
     }
-    const decoded = decodeFrame(frame, binary);
+    // Depth, sizes and msgpack extensions are checked while decoding; a message past them arrives here as a Refused.
+    const decoded = decodeFrame(frame, binary, this.limits);
     if (!decoded.ok) {
-      this.metrics.recordError('E_BAD_REQUEST');
-      conn.error(null, { code: 'E_BAD_REQUEST', message: decoded.message });
+      this.metrics.recordError(decoded.code);
+      conn.error(null, { code: decoded.code, message: decoded.message });
       return;
     }
     const value = decoded.value;
     if (Array.isArray(value)) {
-      if (value.length > this.limits.maxBatch) {
-        this.metrics.recordError('E_TOO_LARGE');
-        conn.error(null, { code: 'E_TOO_LARGE', message: `batch of ${value.length} messages exceeds the maximum of ${this.limits.maxBatch} (--max-batch)` });
-        return;
-      }
       for (let i = 0; i < value.length; i++) this.message(conn, value[i]);
     } else {
       this.message(conn, value);
@@ -54,7 +61,12 @@ export class FrameHandler {
   }
 
   private message(conn: ClientConnection, raw: unknown): void {
-    const msg = parseClientMessage(raw);
+    if (raw instanceof Refused) {
+      this.metrics.recordError(raw.error.code);
+      conn.error(raw.id, raw.error);
+      return;
+    }
+    const msg = parseClientMessage(raw, this.limits);
     if (isRejected(msg)) {
       this.metrics.recordError('E_BAD_REQUEST');
       conn.error(msg.id, msg.error);
@@ -73,6 +85,10 @@ export class FrameHandler {
           return;
         }
         conn.inflight++;
+        if (this.tracer !== null || msg.traceparent !== undefined) {
+          this.traced(msg, conn);
+          return;
+        }
         this.router.call(
           { type: msg.actor, key: msg.key, method: msg.method, args: msg.args, idem: msg.idem ?? null, caller: conn.caller, timeoutMs: msg.timeout },
           conn,
@@ -80,6 +96,10 @@ export class FrameHandler {
         );
         return;
       case 'tell':
+        if (this.tracer !== null || msg.traceparent !== undefined) {
+          this.traced(msg, conn);
+          return;
+        }
         this.router.call(
           { type: msg.actor, key: msg.key, method: msg.method, args: msg.args, idem: msg.idem ?? null, caller: conn.caller, timeoutMs: msg.timeout },
           DISCARD,
@@ -95,5 +115,26 @@ export class FrameHandler {
         conn.answer(msg.id, true);
         return;
     }
+  }
+
+  /**
+   * A call or tell with a trace context, or on a node with a tracer: off the
+   * plain path above, so untraced calls on an untraced node build nothing more.
+   */
+  private traced(msg: CallMessage | TellMessage, conn: ClientConnection): void {
+    const plain: CallRequest = { type: msg.actor, key: msg.key, method: msg.method, args: msg.args, idem: msg.idem ?? null, caller: conn.caller, timeoutMs: msg.timeout };
+    if (this.tracer === null) {
+      // No spans here, but the caller's context still travels to the turn, its calls and other nodes.
+      this.router.call({ ...plain, traceparent: msg.traceparent! }, msg.op === 'call' ? conn : DISCARD, msg.op === 'call' ? msg.id : 0);
+      return;
+    }
+    const { req, span } = gatewaySpan(this.tracer, plain, msg.traceparent, this.frameAt);
+    if (msg.op === 'call') {
+      this.router.call(req, new GatewaySpanSink(span, conn), msg.id);
+      return;
+    }
+    // Nobody waits for a tell's answer: its gateway span covers routing it.
+    this.router.call(req, DISCARD, 0);
+    span.end();
   }
 }

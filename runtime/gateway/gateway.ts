@@ -2,24 +2,29 @@
  * The client edge of a node: one uWebSockets.js server for WebSocket (wire
  * protocol v1 at /v1/ws) and HTTP (calls, health, metrics).
  */
-import uws from 'uWebSockets.js';
 import type { TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { WireLimits } from '../../protocol/limits.js';
 import { WS_PATH } from '../../protocol/wire.js';
 import type { Logger } from '../log.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { Router } from '../router.js';
 import type { TopicHub } from '../topics.js';
 import { ClientConnection, type ConnectionOwner, type SocketData } from './client-connection.js';
+import { CorsPolicy } from './cors.js';
 import { FrameHandler } from './frame-handler.js';
 import { addHttpRoutes, type Readiness } from './http-routes.js';
-import { assertNativeUws } from './native-uws.js';
-import { presentedToken, type AuthResult, type Authenticator } from './auth.js';
+import { loadNativeUws, type UwsModule } from './native-uws.js';
+import { presentedToken, whenVerified, type AuthResult, type Authenticator } from './auth.js';
+import { addDashboardRoutes, type DashRoutesDeps } from '../dashboard/dash-routes.js';
+import type { CallTracer } from '../tracing/call-tracer.js';
 
 export interface GatewayOptions {
   readonly host: string;
   readonly port: number;
   readonly maxFrame: number;
   readonly maxBatch: number;
+  /** Bounds on one message's shape, checked as frames and HTTP bodies are decoded. */
+  readonly limits: WireLimits;
   readonly maxInflight: number;
   readonly maxConnections: number;
   readonly rateLimit: number;
@@ -29,6 +34,12 @@ export interface GatewayOptions {
   readonly log: Logger;
   readonly readiness: () => Readiness;
   readonly auth: Authenticator;
+  /** Web origins whose pages may call the HTTP API (`--allowed-origins`); empty: none. */
+  readonly allowedOrigins: readonly string[];
+  /** The live dashboard at /dash (runtime/dashboard/); none when omitted. */
+  readonly dashboard?: Omit<DashRoutesDeps, 'auth' | 'recordError'>;
+  /** Gateway spans (--otel-endpoint); none when omitted. */
+  readonly tracer?: CallTracer | null;
 }
 
 // Past this many buffered bytes a client is treated as not reading: its new frames wait.
@@ -49,12 +60,15 @@ export class Gateway implements ConnectionOwner {
   private readonly frames: FrameHandler;
   private accepting = true;
   private readonly cutOff: number;
+  private readonly uws: UwsModule;
   port = 0;
 
   constructor(private readonly o: GatewayOptions) {
-    assertNativeUws();
+    // Throws NativeUwsError (one line: why, and what to do) where no native build loads.
+    this.uws = loadNativeUws();
+    const uws = this.uws;
     this.cutOff = cutOffBytes(o.maxFrame);
-    this.frames = new FrameHandler(o.router, o.topics, o.metrics, o);
+    this.frames = new FrameHandler(o.router, o.topics, o.metrics, { ...o.limits, maxFrame: o.maxFrame, maxBatch: o.maxBatch, maxInflight: o.maxInflight, rateLimit: o.rateLimit }, o.tracer ?? null);
     this.app = uws.App();
     this.app.ws<SocketData>(WS_PATH, {
       // uWS closes (1006) on frames past this; up to it we answer E_TOO_LARGE and keep the socket.
@@ -62,7 +76,7 @@ export class Gateway implements ConnectionOwner {
       // Never drop an answer silently: if this is ever reached, the socket closes instead.
       // The gateway's own cut-off (below it) normally acts first, with a clear close code.
       maxBackpressure: 2 * cutOffBytes(o.maxFrame),
-      closeOnBackpressureLimit: 1,
+      closeOnBackpressureLimit: true,
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
@@ -88,18 +102,7 @@ export class Gateway implements ConnectionOwner {
           }
           res.upgrade<SocketData>({ conn: null, caller: who.caller }, key, protocol, extensions, context);
         };
-        const who = o.auth.verify(token);
-        if (!(who instanceof Promise)) {
-          upgrade(who);
-          return;
-        }
-        let aborted = false;
-        res.onAborted(() => {
-          aborted = true;
-        });
-        void who.then((result) => {
-          if (!aborted) res.cork(() => upgrade(result));
-        });
+        whenVerified(res, o.auth.verify(token), upgrade);
       },
       open: (ws) => {
         const data = ws.getUserData();
@@ -116,12 +119,16 @@ export class Gateway implements ConnectionOwner {
         o.topics.unsubscribeAll(conn);
       },
     });
+    if (o.dashboard !== undefined) addDashboardRoutes(this.app, { ...o.dashboard, auth: o.auth, recordError: (code) => o.metrics.recordError(code) });
     addHttpRoutes(this.app, {
       router: o.router,
       metrics: o.metrics,
       maxFrame: o.maxFrame,
+      limits: o.limits,
       readiness: o.readiness,
+      cors: new CorsPolicy(o.allowedOrigins),
       authenticate: (req) => o.auth.verify(presentedToken(req.getHeader('authorization'), '')),
+      tracer: o.tracer ?? null,
     });
   }
 
@@ -137,7 +144,7 @@ export class Gateway implements ConnectionOwner {
           return;
         }
         this.listenSocket = socket;
-        this.port = uws.us_socket_local_port(socket);
+        this.port = this.uws.us_socket_local_port(socket);
         resolve(this.port);
       });
     });
@@ -205,11 +212,15 @@ export class Gateway implements ConnectionOwner {
   async close(): Promise<void> {
     this.accepting = false;
     if (this.listenSocket !== null) {
-      uws.us_listen_socket_close(this.listenSocket);
+      this.uws.us_listen_socket_close(this.listenSocket);
       this.listenSocket = null;
     }
     this.flush();
     for (const conn of this.connections) conn.close(1001, 'node is shutting down');
     this.connections.clear();
+    // Closing the listen socket leaves kept-alive HTTP connections open, still answered by this
+    // stopped node's routes (an embedded node stopped in a running program would go on answering
+    // /health/live): the app's close ends every socket it still has.
+    this.app.close();
   }
 }

@@ -1,10 +1,17 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HTTP_STATUS, type ErrorData } from '../../protocol/errors.js';
+import type { WireLimits } from '../../protocol/limits.js';
+import { isRejected, parseClientMessage } from '../../protocol/wire.js';
 import type { ReplySink } from '../envelope.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { TurnResult } from '../pool/protocol.js';
-import type { Router } from '../router.js';
+import type { CallRequest, Router } from '../router.js';
+import { isTraceparent } from '../../protocol/traceparent.js';
+import type { CallTracer } from '../tracing/call-tracer.js';
+import { GatewaySpanSink, gatewaySpan } from '../tracing/gateway-span.js';
 import type { AuthResult } from './auth.js';
+import type { CorsPolicy, HeaderList } from './cors.js';
+import { decodeJsonArgs } from './frame-codec.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -15,21 +22,28 @@ export interface HttpDeps {
   readonly router: Router;
   readonly metrics: NodeMetrics;
   readonly maxFrame: number;
+  /** The edge's bounds on a message's shape: the path's names and key, the idempotency key, the body's arguments. */
+  readonly limits: WireLimits;
   readonly readiness: () => Readiness;
   /** Checks the request's credentials; returns the caller id, or an error to send. */
   /** Reads the request's credentials synchronously (uWS requests die with their callback), checks them maybe later. */
   readonly authenticate: (req: HttpRequest) => Promise<AuthResult> | AuthResult;
+  /** Which web origins a browser lets call the API (`--allowed-origins`). */
+  readonly cors: CorsPolicy;
+  /** Gateway spans (--otel-endpoint); null: none. */
+  readonly tracer: CallTracer | null;
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large',
+  200: '200 OK', 204: '204 No Content', 403: '403 Forbidden', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large',
   422: '422 Unprocessable Entity', 429: '429 Too Many Requests', 503: '503 Service Unavailable', 504: '504 Gateway Timeout', 500: '500 Internal Server Error',
 };
 
 /** Wraps a uWS response so it is written at most once and never after the client went away. */
 class HttpReply implements ReplySink {
   private done = false;
-  constructor(private readonly res: HttpResponse) {
+  /** `headers`: written on every answer (CORS), read from the request before its callback ended. */
+  constructor(private readonly res: HttpResponse, private readonly headers: HeaderList = []) {
     res.onAborted(() => {
       this.done = true;
     });
@@ -43,7 +57,10 @@ class HttpReply implements ReplySink {
     if (this.done) return;
     this.done = true;
     this.res.cork(() => {
-      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`).writeHeader('content-type', contentType).end(body);
+      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`);
+      for (const [name, value] of this.headers) this.res.writeHeader(name, value);
+      if (status === 204) this.res.endWithoutBody();
+      else this.res.writeHeader('content-type', contentType).end(body);
     });
   }
 
@@ -94,40 +111,48 @@ function param(req: HttpRequest, i: number): string | null {
 
 /** HTTP side of the gateway: actor calls, health probes and metrics. */
 export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
+  const corsOf = (req: HttpRequest): HeaderList => (deps.cors.enabled ? deps.cors.responseHeaders(req.getHeader('origin')) : []);
+
   app.post('/v1/actors/:type/:key/:method', (res, req) => {
-    const reply = new HttpReply(res);
+    const reply = new HttpReply(res, corsOf(req));
+    const refuse = (error: ErrorData): void => {
+      deps.metrics.recordError(error.code);
+      reply.error(error);
+    };
     const type = param(req, 0);
     const key = param(req, 1);
     const method = param(req, 2);
     const idem = req.getHeader('idempotency-key');
+    // W3C trace context; a malformed one is ignored, as on the WebSocket (protocol/wire.ts).
+    const traceHeader = req.getHeader('traceparent');
+    const clientParent = isTraceparent(traceHeader) ? traceHeader : undefined;
+    const startAt = deps.tracer === null ? 0 : performance.now();
     const timeoutHeader = req.getHeader('x-troupe-timeout');
     const length = Number(req.getHeader('content-length') || '0');
     const auth = deps.authenticate(req);
     if (type === null || key === null || method === null) {
-      reply.error({ code: 'E_BAD_REQUEST', message: 'actor type, key and method in the path must be valid URL-encoded strings' });
+      refuse({ code: 'E_BAD_REQUEST', message: 'actor type, key and method in the path must be valid URL-encoded strings' });
+      return;
+    }
+    // The same checks as a WebSocket call's fields (lengths against --max-key), before any of the body is read.
+    const fields = parseClientMessage({ op: 'call', id: 0, actor: type, key, method, ...(idem === '' ? {} : { idem }) }, deps.limits);
+    if (isRejected(fields)) {
+      refuse(fields.error);
       return;
     }
     if (length > deps.maxFrame) {
-      reply.error({ code: 'E_TOO_LARGE', message: `request body of ${length} bytes exceeds the maximum of ${deps.maxFrame} bytes (--max-frame)` });
+      refuse({ code: 'E_TOO_LARGE', message: `request body of ${length} bytes exceeds the maximum of ${deps.maxFrame} bytes (--max-frame)` });
       return;
     }
     const timeoutMs = timeoutHeader === '' ? undefined : Number(timeoutHeader);
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= 3_600_000)) {
-      reply.error({ code: 'E_BAD_REQUEST', message: 'x-troupe-timeout must be milliseconds between 1 and 3600000' });
+      refuse({ code: 'E_BAD_REQUEST', message: 'x-troupe-timeout must be milliseconds between 1 and 3600000' });
       return;
     }
     readBody(res, deps.maxFrame, reply, (body) => {
-      let args: unknown = [];
-      if (body.byteLength > 0) {
-        try {
-          args = JSON.parse(body.toString('utf8'));
-        } catch {
-          reply.error({ code: 'E_BAD_REQUEST', message: 'body must be a JSON array of arguments' });
-          return;
-        }
-      }
-      if (!Array.isArray(args)) {
-        reply.error({ code: 'E_BAD_REQUEST', message: 'body must be a JSON array of arguments' });
+      const decoded = decodeJsonArgs(body, deps.limits);
+      if ('error' in decoded) {
+        refuse(decoded.error);
         return;
       }
       Promise.resolve(auth).then((who) => {
@@ -135,18 +160,24 @@ export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
           reply.error(who.error);
           return;
         }
-        deps.router.call({ type, key, method, args: args as unknown[], idem: idem === '' ? null : idem, caller: who.caller, timeoutMs }, reply, 0);
+        const call: CallRequest = { type, key, method, args: decoded.args, idem: idem === '' ? null : idem, caller: who.caller, timeoutMs };
+        if (deps.tracer !== null) {
+          const { req: traced, span } = gatewaySpan(deps.tracer, call, clientParent, startAt);
+          deps.router.call(traced, new GatewaySpanSink(span, reply), 0);
+        } else {
+          deps.router.call(clientParent === undefined ? call : { ...call, traceparent: clientParent }, reply, 0);
+        }
       });
     });
   });
 
-  app.get('/health/live', (res) => {
-    new HttpReply(res).send(200, '{"status":"live"}');
+  app.get('/health/live', (res, req) => {
+    new HttpReply(res, corsOf(req)).send(200, '{"status":"live"}');
   });
 
-  app.get('/health/ready', (res) => {
+  app.get('/health/ready', (res, req) => {
     const r = deps.readiness();
-    new HttpReply(res).send(r.ready ? 200 : 503, JSON.stringify({ status: r.ready ? 'ready' : 'not ready', ...r.details }));
+    new HttpReply(res, corsOf(req)).send(r.ready ? 200 : 503, JSON.stringify({ status: r.ready ? 'ready' : 'not ready', ...r.details }));
   });
 
   app.get('/metrics', (res) => {
@@ -157,8 +188,21 @@ export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
     );
   });
 
+  // A browser asks before a page of another origin may POST JSON or send an authorization header.
+  app.options('/*', (res, req) => {
+    const url = req.getUrl();
+    const methods = url.startsWith('/v1/actors/') ? ['POST'] : ['/health/live', '/health/ready'].includes(url) ? ['GET'] : [];
+    if (methods.length === 0) {
+      new HttpReply(res, corsOf(req)).send(404, JSON.stringify({ code: 'E_BAD_REQUEST', message: `no route ${url}` }));
+      return;
+    }
+    const answer = deps.cors.preflight(req.getHeader('origin'), req.getHeader('access-control-request-method'), methods);
+    if (answer.status === 204) new HttpReply(res, answer.headers).send(204, '');
+    else new HttpReply(res).send(403, JSON.stringify({ code: 'E_BAD_REQUEST', message: answer.message }));
+  });
+
   app.any('/*', (res, req) => {
-    const reply = new HttpReply(res);
+    const reply = new HttpReply(res, corsOf(req));
     const known = ['/health/live', '/health/ready', '/metrics'].includes(req.getUrl()) || req.getUrl().startsWith('/v1/actors/');
     if (known) reply.send(405, JSON.stringify({ code: 'E_BAD_REQUEST', message: `method ${req.getMethod().toUpperCase()} is not allowed here` }));
     else reply.send(404, JSON.stringify({ code: 'E_BAD_REQUEST', message: `no route ${req.getUrl()}; calls go to POST /v1/actors/:type/:key/:method` }));

@@ -11,7 +11,7 @@ export class FastHistogram {
     readonly name: string,
     readonly help: string,
     private readonly labelName: string,
-    private readonly bounds: readonly number[],
+    readonly bounds: readonly number[],
   ) {}
 
   private child(label: string): { counts: Float64Array; sum: number; count: number } {
@@ -47,6 +47,13 @@ export class FastHistogram {
       values.push({ metricName: `${this.name}_count`, labels: { [this.labelName]: label }, value: s.count });
     }
     return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };
+  }
+
+  /** Every series' per-bucket counts (not cumulative), copied: for the dashboard's quantiles, read about once a second. */
+  snapshot(): Record<string, { counts: number[]; count: number; sum: number }> {
+    const out: Record<string, { counts: number[]; count: number; sum: number }> = {};
+    for (const [label, s] of this.series) out[label] = { counts: Array.from(s.counts), count: s.count, sum: s.sum };
+    return out;
   }
 
   reset(): void {

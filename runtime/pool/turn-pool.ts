@@ -7,9 +7,9 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { Piscina } from 'piscina';
-import { toErrorData } from '../../protocol/errors.js';
-import type { IdemRetention } from '../record.js';
-import type { DownMessage, GridOp, GroupResult, TaskGroup, TaskResult, UpMessage, WorkerSettings } from './protocol.js';
+import { isErrorCode, toErrorData, type ErrorData } from '../../protocol/errors.js';
+import type { IdemRetention } from '../idem-keys.js';
+import type { DownMessage, GridOp, GroupResult, Task, TaskGroup, TaskResult, UpMessage, WorkerSettings } from './protocol.js';
 import { downChannel, tight, upChannel } from './protocol.js';
 
 export interface TurnPoolOptions {
@@ -19,14 +19,20 @@ export interface TurnPoolOptions {
   readonly maxThreads: number;
   readonly callTimeoutMs: number;
   readonly idem: IdemRetention;
+  readonly incarnation: string;
 }
 
 /** What the pool needs from the node to serve its workers' requests. */
 export interface TurnPoolHost {
   call(msg: Extract<UpMessage, { k: 'call' }>): Promise<unknown>;
-  grid(op: GridOp, name: string, args: readonly unknown[]): Promise<unknown>;
+  /** A turn's hot-data request; `thread` is the worker thread it came from (locks are held for it). */
+  grid(op: GridOp, name: string, args: readonly unknown[], thread: number): Promise<unknown>;
   /** A group that finished after its task had answered. */
   deferredResult(result: GroupResult): void;
+  /** A group that finished after its task had answered, but whose result could not be read. */
+  deferredFailed(group: number, error: ErrorData): void;
+  /** A worker thread is gone (it crashed, exited, or was terminated): the turns still running in it will never answer. */
+  threadGone(thread: number): void;
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -39,11 +45,27 @@ export class TaskTimeout extends Error {
   }
 }
 
+/**
+ * A task whose data could not cross the thread boundary: arguments the host
+ * cannot encode, a task the worker cannot decode, results the host cannot
+ * decode (nested past a thread's stack, say). The thread is fine: it is not
+ * a crash and must not count as one.
+ */
+export class TaskDataError extends Error {
+  override name = 'TaskDataError';
+  constructor(readonly data: ErrorData) {
+    super(data.message);
+  }
+}
+
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export class TurnPool {
   private readonly pool: Piscina;
   private readonly up: BroadcastChannel;
   private readonly down: BroadcastChannel;
   private closed = false;
+  private readonly watched = new Set<import('node:worker_threads').Worker>();
   private busyMs = 0;
   private windowStart = performance.now();
 
@@ -54,6 +76,7 @@ export class TurnPool {
       channel,
       callTimeoutMs: options.callTimeoutMs,
       idem: options.idem,
+      incarnation: options.incarnation,
     };
     this.pool = new Piscina({
       filename: new URL('./worker-entry.cjs', import.meta.url).href,
@@ -69,6 +92,18 @@ export class TurnPool {
       // piscina's timing histograms cost more per task than a whole batch of
       // turns on the main thread; utilization is measured here instead.
       recordTiming: false,
+    });
+    // A thread's id reads -1 once it has exited, so each is captured while the thread is alive.
+    this.pool.on('workerCreate', () => {
+      for (const worker of this.pool.threads) {
+        if (this.watched.has(worker)) continue;
+        this.watched.add(worker);
+        const thread = worker.threadId;
+        worker.once('exit', () => {
+          this.watched.delete(worker);
+          if (!this.closed) this.host.threadGone(thread);
+        });
+      }
     });
     this.up = new BroadcastChannel(upChannel(channel));
     this.down = new BroadcastChannel(downChannel(channel));
@@ -103,12 +138,28 @@ export class TurnPool {
   }
 
   /**
+   * Resolves once the pool's first threads have loaded the actor modules (an
+   * empty task each). The node waits for it before it listens: otherwise the
+   * first calls pay for thread start and module loading, seconds on a busy
+   * machine, inside their own deadlines.
+   */
+  async warm(timeoutMs: number): Promise<void> {
+    const threads = Math.max(1, this.options.minThreads);
+    await Promise.all(Array.from({ length: threads }, () => this.run([], timeoutMs)));
+  }
+
+  /**
    * Runs a batch of turns. A task still running after `timeoutMs` (a handler
    * stuck in a loop) has its worker thread terminated; piscina starts a fresh
    * one, and the task rejects with a TaskTimeout error.
    */
-  async run(groups: readonly TaskGroup[], timeoutMs: number): Promise<TaskResult> {
-    const task = tight(packr.pack(groups));
+  async run(groups: readonly TaskGroup[], timeoutMs: number, keepUntil = Date.now() + timeoutMs): Promise<TaskResult> {
+    let task: Uint8Array;
+    try {
+      task = tight(packr.pack([keepUntil, groups] satisfies Task));
+    } catch (err) {
+      throw new TaskDataError({ code: 'E_BAD_REQUEST', message: `the call's arguments could not be encoded for a worker (${reason(err)})` });
+    }
     const started = performance.now();
     const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
     let result: Uint8Array;
@@ -116,23 +167,49 @@ export class TurnPool {
       result = (await this.pool.run(task, { transferList: [task.buffer as ArrayBuffer], signal })) as Uint8Array;
     } catch (err) {
       if (signal.aborted) throw new TaskTimeout(timeoutMs);
+      // The worker refuses a task it cannot decode with plain error data; a thread that died throws an Error.
+      if (err !== null && typeof err === 'object' && !(err instanceof Error) && isErrorCode((err as { code?: unknown }).code)) throw new TaskDataError(toErrorData(err));
       throw err;
     }
     // Time a task spends queued in piscina counts as busy too: the pool had no thread for it.
     this.busyMs += performance.now() - started;
-    return packr.unpack(result) as TaskResult;
+    try {
+      return packr.unpack(result) as TaskResult;
+    } catch (err) {
+      throw new TaskDataError({ code: 'E_ACTOR_FAILED', message: `the turns' results could not be decoded (${reason(err)}); the actor's state is unchanged` });
+    }
+  }
+
+  /**
+   * Ends a worker thread (a turn in it ran past its deadline and must not go
+   * on beside the actor's next one). piscina starts a fresh thread; the host
+   * hears `threadGone` once this one has exited. False when no such thread runs.
+   */
+  terminate(thread: number): boolean {
+    const worker = this.pool.threads.find((w) => w.threadId === thread);
+    if (worker === undefined) return false;
+    void worker.terminate();
+    return true;
   }
 
   private onUp(msg: UpMessage): void {
     if (this.closed) return;
     if (msg.k === 'done') {
-      this.host.deferredResult(packr.unpack(msg.result) as GroupResult);
+      let result: GroupResult;
+      try {
+        result = packr.unpack(msg.result) as GroupResult;
+      } catch (err) {
+        // Thrown here it would be uncaught (a channel callback) and end the process.
+        this.host.deferredFailed(msg.group, { code: 'E_ACTOR_FAILED', message: `the turns' results could not be decoded (${reason(err)}); the actor's state is unchanged` });
+        return;
+      }
+      this.host.deferredResult(result);
       return;
     }
     const reply = (m: DownMessage): void => {
       if (!this.closed) this.down.postMessage(m);
     };
-    const work = msg.k === 'call' ? this.host.call(msg) : this.host.grid(msg.op, msg.name, msg.args);
+    const work = msg.k === 'call' ? this.host.call(msg) : this.host.grid(msg.op, msg.name, msg.args, msg.w);
     work.then(
       (value) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: true, value }),
       (err: unknown) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: false, error: toErrorData(err, 'E_ACTOR_FAILED') }),

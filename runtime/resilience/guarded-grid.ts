@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
-import type { Grid, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordWrite, VersionedRecord, WriteOutcome } from '../../grid/index.js';
+import type { Grid, WakeIndex, GridCounter, GridHealth, GridLockHandle, GridMap, RecordKey, RecordRead, RecordWrite, WriteOutcome } from '../../grid/index.js';
 import { TroupeError } from '../../protocol/errors.js';
 
 export interface GridBreakerOptions {
@@ -29,7 +29,7 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export class GuardedGrid implements Grid {
   readonly engine: string;
   private readonly commitBreaker: CircuitBreaker<[readonly RecordWrite[]], WriteOutcome[]>;
-  private readonly readBreaker: CircuitBreaker<[readonly RecordKey[]], (VersionedRecord | undefined)[]>;
+  private readonly readBreaker: CircuitBreaker<[readonly RecordKey[]], RecordRead[]>;
 
   constructor(private readonly inner: Grid, options: GridBreakerOptions = DEFAULT_GRID_BREAKER, onState?: (state: BreakerState) => void) {
     this.engine = inner.engine;
@@ -71,11 +71,11 @@ export class GuardedGrid implements Grid {
   health(): GridHealth {
     const h = this.inner.health();
     const state = this.breakerState;
-    if (state === 'open') return { ready: false, detail: `circuit breaker open${h.detail === undefined ? '' : `; ${h.detail}`}` };
+    if (state === 'open') return { ...h, ready: false, detail: `circuit breaker open${h.detail === undefined ? '' : `; ${h.detail}`}` };
     return h;
   }
 
-  readRecords(keys: readonly RecordKey[]): Promise<(VersionedRecord | undefined)[]> {
+  readRecords(keys: readonly RecordKey[]): Promise<RecordRead[]> {
     return this.readBreaker.fire(keys).catch(unavailable);
   }
 
@@ -83,16 +83,24 @@ export class GuardedGrid implements Grid {
     return this.commitBreaker.fire(writes).catch(unavailable);
   }
 
-  map(name: string): GridMap {
-    return this.inner.map(name);
+  wakeIndex(): WakeIndex {
+    return this.inner.wakeIndex();
+  }
+
+  onReset(listener: () => void): void {
+    this.inner.onReset(listener);
+  }
+
+  map(name: string, options?: { readonly consistent?: boolean }): GridMap {
+    return this.inner.map(name, options);
   }
 
   counter(name: string): GridCounter {
     return this.inner.counter(name);
   }
 
-  lock(name: string, timeoutMs: number): Promise<GridLockHandle> {
-    return this.inner.lock(name, timeoutMs);
+  lock(name: string, leaseMs: number, waitMs?: number): Promise<GridLockHandle> {
+    return this.inner.lock(name, leaseMs, waitMs);
   }
 }
 

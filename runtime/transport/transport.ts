@@ -39,6 +39,14 @@ export interface Transport {
    * full): the caller decides what to do with it (re-route, fail).
    */
   send(peer: PeerAddress, message: unknown): boolean;
+  /**
+   * Queues a message on the peer's open link only: never dials, needs no
+   * address. For answers to a peer that reached us while this node's view
+   * does not list it (views converge at different times: after a Consul
+   * agent restart one side can list the other before the other lists it).
+   * False when no link to that peer is open.
+   */
+  sendOnLink(peerId: string, message: unknown): boolean;
   /** Every message from an authenticated peer, with the peer's proven id. */
   onMessage(handler: (from: string, message: unknown) => void): void;
   /** A link that was up went down: messages sent to it that were not answered may be lost. */

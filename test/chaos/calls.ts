@@ -56,3 +56,20 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(lanes);
   return out;
 }
+
+/**
+ * A load's closed loop: `workers` lanes, each on a client of its own (round
+ * robin), calling `step` with a run-wide sequence number until `stopped()`
+ * or `until` (epoch ms).
+ */
+export async function runLanes(
+  o: { readonly workers: number; readonly clients: readonly TroupeClient[]; readonly until: number },
+  stopped: () => boolean,
+  step: (client: TroupeClient, i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: o.workers }, async (_, w) => {
+    const client = o.clients[w % o.clients.length]!;
+    while (!stopped() && Date.now() < o.until) await step(client, next++);
+  }));
+}

@@ -25,7 +25,18 @@ export type ViolationKind =
   | 'status_mismatch'
   | 'running_after_settle'
   | 'saga_unfinished'
-  | 'journal_leftover';
+  | 'journal_leftover'
+  | 'relay_doubled'
+  | 'relay_lost'
+  | 'counter_unreadable'
+  | 'reminder_missed'
+  | 'reminder_doubled'
+  | 'reminder_fired_after_cancel'
+  | 'ticker_unreadable'
+  | 'counter_lost'
+  | 'counter_doubled'
+  | 'counter_history'
+  | 'stale_read';
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -112,6 +123,54 @@ export function checkRun(e: Expectations, o: Observed): Violation[] {
   }
   for (const j of o.journalAfterRecheck) {
     add('journal_leftover', `${j.id}: journal entry in phase ${j.phase}${j.outcome === null ? '' : ` (${j.outcome})`} left after every transfer ended`);
+  }
+  return cap(out);
+}
+
+/**
+ * Relays: each counter holds the sum of its acknowledged amounts, plus at
+ * most the amounts of calls never acknowledged (they may or may not have
+ * taken effect). Above that bound an amount was applied twice; below the
+ * acknowledged sum one was lost.
+ */
+export function checkRelays(expected: ReadonlyMap<string, { acked: number; unknown: number }>, totals: ReadonlyMap<string, number | null>): Violation[] {
+  const out: Violation[] = [];
+  for (const [key, e] of expected) {
+    const total = totals.get(key) ?? null;
+    if (total === null) out.push({ kind: 'counter_unreadable', detail: `${key}: could not be read` });
+    else if (total > e.acked + e.unknown) out.push({ kind: 'relay_doubled', detail: `${key}: ${total}, at most ${e.acked + e.unknown} (${e.acked} acknowledged, ${e.unknown} unacknowledged)` });
+    else if (total < e.acked) out.push({ kind: 'relay_lost', detail: `${key}: ${total}, at least ${e.acked} acknowledged` });
+  }
+  return cap(out);
+}
+
+/** A reminder as the checks see it: what the client was told, and how often it fired. */
+export interface ReminderOutcome {
+  readonly ticker: string;
+  readonly id: string;
+  readonly scheduled: boolean;
+  readonly cancelled?: boolean;
+  readonly cancelUnknown?: boolean;
+  /** Firings recorded by the Ticker; null when it could not be read. */
+  readonly fired: number | null;
+}
+
+/**
+ * Reminders: an acknowledged one fires exactly once, unless a cancel
+ * answered `true` (then never); with an unacknowledged schedule or cancel,
+ * at most once.
+ */
+export function checkReminders(reminders: readonly ReminderOutcome[]): Violation[] {
+  const out: Violation[] = [];
+  for (const r of reminders) {
+    const name = `${r.ticker}/${r.id}`;
+    if (r.fired === null) {
+      out.push({ kind: 'ticker_unreadable', detail: `${name}: could not be read` });
+      continue;
+    }
+    if (r.fired > 1) out.push({ kind: 'reminder_doubled', detail: `${name}: fired ${r.fired} times` });
+    else if (r.cancelled === true && r.fired > 0) out.push({ kind: 'reminder_fired_after_cancel', detail: `${name}: cancel answered true, yet it fired` });
+    else if (r.scheduled && r.cancelled !== true && r.cancelUnknown !== true && r.fired === 0) out.push({ kind: 'reminder_missed', detail: `${name}: acknowledged, never fired` });
   }
   return cap(out);
 }

@@ -1,6 +1,7 @@
 /**
- * The chaos run's cluster: a real Consul agent, one real Hazelcast member and
- * N Troupe node processes that can be killed with SIGKILL and started again.
+ * The chaos run's cluster: real Consul, real Hazelcast members and N Troupe
+ * node processes that can be killed with SIGKILL and started again, paused,
+ * cut off (in the lab topology, see topology.ts), or lose their Consul agent.
  *
  * Each node keeps its gateway port across restarts (a restarted machine comes
  * back at the same address), so clients only ever know one fixed URL list and
@@ -11,10 +12,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startConsulAgent, type ConsulAgent } from '../fixtures/consul.js';
-import { startHazelcast, type HazelcastFixture } from '../fixtures/hazelcast.js';
+import type { ConsulAgent } from '../fixtures/consul.js';
+import { startHazelcast, type HazelcastFixture, type HazelcastFixtureOptions } from '../fixtures/hazelcast.js';
 import { MODULES } from '../fixtures/node.js';
+import { isAlive } from '../../runtime/cli/hazelcast/members.js';
 import { spawnNode, type NodeProcess } from '../fixtures/node-process.js';
+import { labTopology, loopbackTopology, type NodePlace, type Topology } from './topology.js';
 
 /** Links between nodes are authenticated; any ≥16-character secret will do on loopback. */
 const SECRET = 'troupe-chaos-secret-0123456789';
@@ -31,11 +34,17 @@ export interface ClusterOptions {
   /** Each node process's log lines are written here as `<node>-<pid>.jsonl` when it ends. */
   readonly logDir: string;
   readonly progress: (message: string) => void;
+  /** The grid's members: one, in memory, unless told otherwise (the durable-tier tests give three with a store). */
+  readonly hazelcast?: HazelcastFixtureOptions;
+  /** `loopback` (default): one shared dev agent on 127.0.0.1; `lab`: a namespace and a Consul client agent per node (topology.ts). */
+  readonly topology?: 'loopback' | 'lab';
 }
 
 interface Slot {
   readonly id: string;
+  readonly index: number;
   readonly port: number;
+  readonly place: NodePlace;
   /** The running process; undefined while the node is down or starting. */
   proc: NodeProcess | undefined;
   starting: boolean;
@@ -67,32 +76,35 @@ export class ChaosCluster {
 
   private constructor(
     private readonly o: ClusterOptions,
-    private readonly consul: ConsulAgent,
+    private readonly topology: Topology,
     private readonly hz: HazelcastFixture,
     ports: readonly number[],
   ) {
-    this.slots = ports.map((port, i) => ({ id: `n${i + 1}`, port, proc: undefined, starting: false }));
+    this.slots = ports.map((port, i) => ({ id: `n${i + 1}`, index: i, port, place: topology.places[i]!, proc: undefined, starting: false }));
     mkdirSync(o.logDir, { recursive: true });
   }
 
   /** Starts Consul, Hazelcast and every node, and waits until each node sees all the others. */
   static async start(o: ClusterOptions): Promise<ChaosCluster> {
-    o.progress('starting a Consul agent and a Hazelcast member');
-    const [c, h] = await Promise.allSettled([startConsulAgent(), startHazelcast({ members: 1 })]);
-    if (c.status === 'rejected' || h.status === 'rejected') {
-      // Stop the one that did start, by PID, before reporting the one that did not.
-      if (c.status === 'fulfilled') await c.value.stop();
-      if (h.status === 'fulfilled') await h.value.stop();
-      throw c.status === 'rejected' ? c.reason : (h as PromiseRejectedResult).reason;
+    const lab = o.topology === 'lab';
+    o.progress(lab ? `lab topology: a Consul server and a client agent per node, each node in a network namespace of its own` : 'starting a Consul agent');
+    const topology = lab ? await labTopology(o.nodes, o.progress) : await loopbackTopology(o.nodes);
+    const hzOptions: HazelcastFixtureOptions = { members: 1, ...o.hazelcast, ...(topology.gridBind === undefined ? {} : { bind: topology.gridBind }) };
+    o.progress(`starting ${hzOptions.members} Hazelcast member(s)${hzOptions.store === undefined ? '' : ` (${hzOptions.store.mode} to PostgreSQL)`}`);
+    let hz: HazelcastFixture;
+    try {
+      hz = await startHazelcast(hzOptions);
+    } catch (err) {
+      // Stop what did start, by PID, before reporting what did not.
+      await topology.remove();
+      throw err;
     }
-    const consul = c.value;
-    const hz = h.value;
     const ports: number[] = [];
     while (ports.length < o.nodes) {
       const p = await freePort();
       if (!ports.includes(p)) ports.push(p);
     }
-    const cluster = new ChaosCluster(o, consul, hz, ports);
+    const cluster = new ChaosCluster(o, topology, hz, ports);
     try {
       o.progress(`starting ${o.nodes} nodes on ports ${ports.join(', ')}`);
       await Promise.all(cluster.slots.map((s) => cluster.launch(s)));
@@ -104,9 +116,19 @@ export class ChaosCluster {
     return cluster;
   }
 
+  /** The Hazelcast members, for tests that crash the grid itself. */
+  get grid(): HazelcastFixture {
+    return this.hz;
+  }
+
   /** The gateway URLs of every node, fixed for the whole run. */
   get urls(): string[] {
-    return this.slots.map((s) => `ws://127.0.0.1:${s.port}/v1/ws`);
+    return this.slots.map((s) => `ws://${s.place.clientHost}:${s.port}/v1/ws`);
+  }
+
+  /** Whether nodes run in network namespaces of their own (partitions possible). */
+  get lab(): boolean {
+    return this.topology.kind === 'lab';
   }
 
   get ids(): string[] {
@@ -130,12 +152,90 @@ export class ChaosCluster {
     return proc.pid;
   }
 
-  /** Starts a node that is down again, same id and port, new process. */
-  async restart(id: string): Promise<number> {
+  /**
+   * Starts a node that is down again, same id and port, new process. `env`
+   * adds environment variables for this process only (TROUPE_FAILPOINTS, say).
+   */
+  async restart(id: string, env: Record<string, string> = {}): Promise<number> {
     const slot = this.slot(id);
     if (slot.proc !== undefined || slot.starting) throw new Error(`node ${id} is running or starting`);
-    await this.launch(slot);
+    await this.launch(slot, env);
     return slot.proc!.pid;
+  }
+
+  /** The run's Consul agent every node uses (loopback), or the lab's server (stop it to take discovery away from every node). */
+  get agent(): ConsulAgent {
+    return this.topology.server;
+  }
+
+  /** The Consul agent node `id` talks to: its own in the lab topology. */
+  agentOf(id: string): ConsulAgent {
+    return this.slot(id).place.agent;
+  }
+
+  /** Lab only: takes node `id`'s link to the bridge down (peers, grid, Consul server) / up again. */
+  cut(id: string): void {
+    this.topology.cut(this.slot(id).index);
+  }
+
+  heal(id: string): void {
+    this.topology.heal(this.slot(id).index);
+  }
+
+  /**
+   * After a heal: asks the node's agent to join the server again at once.
+   * Serf tries a member it counted failed again only every 30 s; a cut longer
+   * than its suspicion timeout would otherwise keep the healed node out that
+   * long, which tests Consul's patience, not Troupe. Best effort.
+   */
+  async rejoinAgent(id: string): Promise<void> {
+    const agent = this.agentOf(id);
+    if (agent === this.topology.server) return;
+    try {
+      await fetch(`${agent.url}/v1/agent/join/${this.topology.server.serfAddress}`, { method: 'PUT', signal: AbortSignal.timeout(5000) });
+    } catch {
+      // The periodic reconnect gets there too.
+    }
+  }
+
+  /** Whether Hazelcast member `index`'s current process runs. */
+  memberAlive(index: number): boolean {
+    return isAlive(this.hz.members[index]!.pid);
+  }
+
+  /** SIGSTOP of a node's process (see thaw); false when it is not running. */
+  freeze(id: string): boolean {
+    const proc = this.slot(id).proc;
+    if (proc === undefined) return false;
+    proc.kill('SIGSTOP');
+    return true;
+  }
+
+  thaw(id: string): void {
+    this.slot(id).proc?.kill('SIGCONT');
+  }
+
+  /** The node's gateway URL (fixed across restarts). */
+  url(id: string): string {
+    return `ws://${this.slot(id).place.clientHost}:${this.slot(id).port}/v1/ws`;
+  }
+
+  /** SIGSTOP of a node's process for `ms`, then SIGCONT: a long GC pause, a stopped VM. */
+  async pause(id: string, ms: number): Promise<void> {
+    const proc = this.slot(id).proc;
+    if (proc === undefined) throw new Error(`node ${id} is not running`);
+    proc.kill('SIGSTOP');
+    try {
+      await sleep(ms);
+    } finally {
+      proc.kill('SIGCONT');
+    }
+  }
+
+  /** Resolves when the node's current process ends, by itself (a failpoint) or by a kill. */
+  async exited(id: string): Promise<number | null> {
+    const proc = this.slot(id).proc;
+    return proc === undefined ? null : proc.exited();
   }
 
   /**
@@ -149,7 +249,7 @@ export class ChaosCluster {
       views = await Promise.all(this.slots.map(async (s) => {
         if (s.proc === undefined) return `${s.id}: down`;
         try {
-          const r = (await (await fetch(`http://127.0.0.1:${s.port}/health/ready`, { signal: AbortSignal.timeout(2000) })).json()) as Ready;
+          const r = (await (await fetch(`http://${s.place.clientHost}:${s.port}/health/ready`, { signal: AbortSignal.timeout(2000) })).json()) as Ready;
           return `${s.id}: ${r.status ?? '?'} ${JSON.stringify(r.cluster?.members ?? null)}`;
         } catch (err) {
           return `${s.id}: ${(err as Error).message}`;
@@ -200,7 +300,7 @@ export class ChaosCluster {
       this.saveLogs(s.id, proc);
     }));
     await this.hz.stop();
-    await this.consul.stop();
+    await this.topology.remove();
   }
 
   private slot(id: string): Slot {
@@ -209,15 +309,15 @@ export class ChaosCluster {
     return slot;
   }
 
-  private async launch(slot: Slot): Promise<void> {
+  private async launch(slot: Slot, env: Record<string, string> = {}): Promise<void> {
     slot.starting = true;
-    const actors = [MODULES.testActors, MODULES.counter, MODULES.account, MODULES.room, MODULES.transfer, JOURNAL_READER].join(',');
+    const actors = [...Object.values(MODULES), JOURNAL_READER].join(',');
     // spawnNode puts its own --port 0 and --actors first; later flags win.
     const flags = [
       '--port', String(slot.port),
       '--actors', actors,
       '--node-id', slot.id,
-      '--discovery', 'consul', '--consul', this.consul.url,
+      '--discovery', 'consul', ...slot.place.flags,
       '--link-port', '0',
       '--grid', 'hazelcast', '--hazelcast-cluster', this.hz.clusterName, '--hazelcast-members', this.hz.addresses.join(','),
       '--hazelcast-invocation-timeout', '4000',
@@ -227,7 +327,8 @@ export class ChaosCluster {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          const proc = await spawnNode(flags, { TROUPE_CLUSTER_SECRET: SECRET, TROUPE_NODE_ID: slot.id });
+          const where = slot.place.netns === undefined ? {} : { netns: slot.place.netns, host: slot.place.clientHost };
+          const proc = await spawnNode(flags, { TROUPE_CLUSTER_SECRET: SECRET, TROUPE_NODE_ID: slot.id, ...env }, where);
           if (this.stopped) {
             // stop() ran while this node was starting: it must not outlive the run.
             await proc.stop(5000);
@@ -235,6 +336,12 @@ export class ChaosCluster {
           }
           slot.proc = proc;
           this.processes.push(proc);
+          // A process that ends by itself (a failpoint) leaves its slot down, ready for restart().
+          void proc.exited().then(() => {
+            if (slot.proc !== proc) return;
+            slot.proc = undefined;
+            this.saveLogs(slot.id, proc);
+          });
           return;
         } catch (err) {
           if (attempt >= RESTART_ATTEMPTS || this.stopped) throw err;
@@ -250,6 +357,8 @@ export class ChaosCluster {
   private saveLogs(id: string, proc: NodeProcess): void {
     try {
       writeFileSync(join(this.o.logDir, `${id}-${proc.pid}.jsonl`), proc.logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const stderr = proc.stderr();
+      if (stderr !== '') writeFileSync(join(this.o.logDir, `${id}-${proc.pid}.stderr`), stderr);
     } catch {
       // Logs are evidence, not part of the verdict.
     }

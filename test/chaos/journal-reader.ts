@@ -1,10 +1,10 @@
 /**
- * A read-only window on the saga journal (grid map `troupe.sagas`) for the
+ * A read-only window on the saga journal (consistent grid map `troupe.sagas`) for the
  * chaos run's checks: the runtime has no actor for it, and the checks must
  * see entries a dead node left behind. Only the chaos run's nodes load this
  * module (`--actors`); it never writes, so its turns commit nothing.
  */
-import { Actor, SAGA_JOURNAL, type SagaJournalEntry } from '../../actors/index.js';
+import { Actor, sagaJournal, type SagaJournalEntry } from '../../actors/index.js';
 
 /** One journal entry as the checks report it. */
 export interface JournalEntryView {
@@ -21,7 +21,7 @@ export class SagaJournalReader extends Actor<Record<string, never>> {
 
   /** Every entry still in the journal (an entry deleted between keys() and get() is skipped). */
   async entries(): Promise<JournalEntryView[]> {
-    const journal = this.grid.map(SAGA_JOURNAL);
+    const journal = sagaJournal(this.grid);
     const now = Date.now();
     const out: JournalEntryView[] = [];
     for (const id of await journal.keys()) {

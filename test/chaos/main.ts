@@ -1,8 +1,13 @@
 /**
  * `npm run chaos`: one chaos run from the command line.
  *
- *   node dist/test/chaos/main.js [--seconds N] [--seed N] [--accounts N] [--closed-accounts N] [--workers N] [--max-transfers N] [--logs DIR]
- *     [--node-flags "--idem-max 10000 ..."]
+ *   node dist/test/chaos/main.js [--faults kill,pause,partition,member,agent,restart] [--seconds N] [--seed N]
+ *     [--accounts N] [--closed-accounts N] [--workers N] [--relay-workers N] [--reminder-workers N]
+ *     [--counter-workers N] [--counter-keys N] [--members N] [--max-transfers N] [--logs DIR]
+ *     [--node-flags "--read-lease 1000 ..."]
+ *
+ * `--faults` defaults to kill,restart; see faults.ts for what each does.
+ * partition and agent need root and iproute2 (a network namespace per node).
  *
  * `--seconds` defaults to CHAOS_SECONDS, else 60. Progress goes to stderr;
  * the summary and one JSON line (`"event":"chaos_summary"`) to stdout.
@@ -10,6 +15,7 @@
  * could not be carried out (bad option, cluster did not start).
  */
 import { chaosOptions, runChaos, type ChaosOptions } from './run.js';
+import { parseFaults } from './faults.js';
 import { formatReport, reportJson } from './report.js';
 
 const FLAGS: Record<string, keyof ChaosOptions> = {
@@ -18,6 +24,12 @@ const FLAGS: Record<string, keyof ChaosOptions> = {
   '--accounts': 'accounts',
   '--closed-accounts': 'closedAccounts',
   '--workers': 'workers',
+  '--relay-workers': 'relayWorkers',
+  '--reminder-workers': 'reminderWorkers',
+  '--counter-workers': 'counterWorkers',
+  '--counter-keys': 'counterKeys',
+  '--members': 'members',
+  '--faults': 'faults',
   '--max-transfers': 'maxTransfers',
   '--logs': 'logDir',
   '--node-flags': 'nodeFlags',
@@ -35,7 +47,7 @@ function parseArgs(argv: readonly string[]): Partial<ChaosOptions> {
     if (name === undefined) throw new TypeError(`unknown option ${arg}; known: ${Object.keys(FLAGS).join(', ')}`);
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new TypeError(`${flag} needs a value`);
-    out[name] = name === 'logDir' ? value : name === 'nodeFlags' ? value.split(/\s+/).filter((f) => f !== '') : Number(value);
+    out[name] = name === 'logDir' ? value : name === 'nodeFlags' ? value.split(/\s+/).filter((f) => f !== '') : name === 'faults' ? parseFaults(value) : Number(value);
   }
   return out as Partial<ChaosOptions>;
 }

@@ -3,13 +3,15 @@
  * block (flags and readiness as measured in CONSUL-NOTES.md). It is started
  * detached: it must outlive `troupe cluster up`, and is stopped by PID.
  */
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchConsulScript } from './paths.js';
 import { CONSUL_OFFSETS, HOST, portAnswers } from './ports.js';
 import { isAlive, isOurProcess, logTail, sleep, terminate, type StopOutcome } from './processes.js';
 import type { ConsulRecord } from './state.js';
+import { runSetupScript } from '../setup-script.js';
+import type { Detail } from '../steps.js';
 
 /** The service name nodes register under (the consul discovery engine's default). */
 export const SERVICE = 'troupe';
@@ -20,21 +22,8 @@ const READY_TIMEOUT_MS = 20_000;
  * TROUPE_CONSUL_BIN) and returns the binary's path. The script's own progress
  * lines (stderr) are passed on.
  */
-export function fetchConsulBinary(progress: (line: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('bash', [fetchConsulScript()], { timeout: 600_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err !== null) {
-        reject(new Error(`fetching the Consul agent failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || err.message}`));
-        return;
-      }
-      const path = stdout.trim().split('\n').pop() ?? '';
-      if (!existsSync(path)) reject(new Error(`fetch-consul.sh printed '${path}', which does not exist`));
-      else resolve(path);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') progress(line.trim());
-    });
-  });
+export function fetchConsulBinary(detail?: Detail): Promise<string> {
+  return runSetupScript({ path: fetchConsulScript(), what: 'fetching the Consul agent', timeoutMs: 600_000 }, detail);
 }
 
 export function agentArgs(name: string, base: number): string[] {

@@ -1,17 +1,20 @@
 /**
  * `troupe cluster down`, and the clean-up a failed `up` runs: nodes first
  * (SIGTERM: they drain while the grid and Consul are still there), then the
- * Hazelcast members, then the Consul agent. Only processes whose command line
+ * Hazelcast members, then the PostgreSQL server behind them, then the Consul agent. Only processes whose command line
  * is still the one we started are signalled. Logs stay in the run folder.
  */
 import { join } from 'node:path';
-import { type MemberInfo, readRunState } from '../../../grid/hazelcast/members.js';
+import { stopRecordedPostgres } from '../durable.js';
+import { type MemberInfo, readRunState } from '../hazelcast/members.js';
 import { stopAgent } from './consul-agent.js';
 import { stopNode } from './node-process.js';
 import { isOurProcess, terminate, type StopOutcome } from './processes.js';
 import { removeSecret } from './secret.js';
 import { clearState, type ClusterState, lockRunFolder, readState } from './state.js';
-import { type Out, progressLine } from './table.js';
+import { createProgress } from '../progress.js';
+import type { RunStep } from '../steps.js';
+import type { Out } from './table.js';
 
 /** The whole cluster goes: members need no partition hand-over, so a short grace. */
 const MEMBER_GRACE_MS = 10_000;
@@ -47,28 +50,50 @@ export function knownMembers(state: ClusterState): MemberInfo[] {
   return [...byPid.values()];
 }
 
-/** Stops everything `state` lists; returns how many processes had to be SIGKILLed. */
-export async function teardown(state: ClusterState, graceMs: number, progress: Out): Promise<number> {
+/**
+ * Stops everything `state` lists, one step per kind of process (a step only
+ * for kinds it lists); returns how many processes had to be SIGKILLed.
+ */
+export async function teardown(state: ClusterState, graceMs: number, step: RunStep): Promise<number> {
   let killed = 0;
   const count = (o: StopOutcome): StopOutcome => {
     if (o === 'killed') killed++;
     return o;
   };
-  await Promise.all(
-    state.nodes.map(async (n) => {
-      const outcome = count(await stopNode(n, graceMs));
-      if (outcome !== 'gone') progress(`${n.id} (pid ${n.pid}) ${describe(outcome, graceMs)}`);
-    }),
-  );
-  await Promise.all(
-    knownMembers(state).map(async (m) => {
-      const outcome = isOurMember(m) ? count(await terminate(m.pid, MEMBER_GRACE_MS)) : 'gone';
-      if (outcome !== 'gone') progress(`hazelcast member ${m.address} (pid ${m.pid}) ${describe(outcome, MEMBER_GRACE_MS)}`);
-    }),
-  );
-  if (state.consul !== null) {
-    const outcome = count(await stopAgent(state.consul));
-    if (outcome !== 'gone') progress(`consul agent (pid ${state.consul.pid}) ${describe(outcome, 5_000)}`);
+  if (state.nodes.length > 0) {
+    await step(`stopping ${state.nodes.length} node(s) (each drains first)`, (detail) =>
+      Promise.all(
+        state.nodes.map(async (n) => {
+          const outcome = count(await stopNode(n, graceMs));
+          if (outcome !== 'gone') detail(`${n.id} (pid ${n.pid}) ${describe(outcome, graceMs)}`);
+        }),
+      ),
+    );
+  }
+  const members = knownMembers(state);
+  if (members.length > 0) {
+    await step(`stopping ${members.length} hazelcast member(s)`, (detail) =>
+      Promise.all(
+        members.map(async (m) => {
+          const outcome = isOurMember(m) ? count(await terminate(m.pid, MEMBER_GRACE_MS)) : 'gone';
+          if (outcome !== 'gone') detail(`${m.address} (pid ${m.pid}) ${describe(outcome, MEMBER_GRACE_MS)}`);
+        }),
+      ),
+    );
+  }
+  // After the members: a write-behind member flushes to it while shutting down.
+  const pg = state.postgres;
+  if (pg != null) {
+    await step('stopping PostgreSQL', async (detail) => {
+      if ((await stopRecordedPostgres(pg)) === 'stopped') detail(`pid ${pg.pid} stopped; data kept in ${pg.dataDir}`);
+    });
+  }
+  const consul = state.consul;
+  if (consul !== null) {
+    await step('stopping the Consul agent', async (detail) => {
+      const outcome = count(await stopAgent(consul));
+      if (outcome !== 'gone') detail(`pid ${consul.pid} ${describe(outcome, 5_000)}`);
+    });
   }
   return killed;
 }
@@ -81,11 +106,12 @@ export async function down(dir: string, graceMs: number, err: Out): Promise<numb
       err(`no cluster recorded in ${dir}; nothing to stop`);
       return 0;
     }
-    err(`stopping cluster '${state.name}' (${state.nodes.length} node(s)) from ${dir}`);
-    const killed = await teardown(state, graceMs, progressLine(err));
+    const progress = createProgress();
+    progress.note(`stopping cluster '${state.name}' (${state.nodes.length} node(s)) from ${dir}`);
+    const killed = await teardown(state, graceMs, progress.step);
     clearState(dir);
     removeSecret(state.secretFile);
-    err(`stopped${killed > 0 ? `; ${killed} process(es) had to be SIGKILLed` : ''}; logs kept in ${dir}`);
+    progress.note(`stopped${killed > 0 ? `; ${killed} process(es) had to be SIGKILLed` : ''}; logs kept in ${dir}`);
     return 0;
   } finally {
     release();

@@ -4,7 +4,8 @@
  * development and failover experiments. Loaded by `runtime/cli.ts` on demand.
  *
  * Exit codes: 0 done (status: everything alive and ready), 1 failed or not
- * healthy, 2 bad usage. Progress goes to stderr, results to stdout.
+ * healthy, 2 bad usage. Progress goes to stderr (runtime/cli/progress.ts:
+ * a spinner on a terminal, plain lines elsewhere), results to stdout.
  */
 import { down } from './down.js';
 import { add, kill, start } from './node-commands.js';
@@ -30,7 +31,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
         out(USAGE);
         return 0;
       case 'up':
-        return await up(command.dir, command.options, out, err);
+        return await up(command.dir, command.options, out);
       case 'status':
         return await status(command.dir, command.json, out, err);
       case 'kill':

@@ -9,7 +9,8 @@ import { signal, terminate, waitForExit } from './processes.js';
 import { commandHint, passingSummary, waitForPassing } from './report.js';
 import { readSecret } from './secret.js';
 import { type ClusterState, lockRunFolder, type NodeRecord, readState, writeState } from './state.js';
-import { type Out, progressLine } from './table.js';
+import { createProgress } from '../progress.js';
+import type { Out } from './table.js';
 
 /** A drained node exits within its drain time (5 s by default); allow for a slow grid. */
 const TERM_WAIT_MS = 30_000;
@@ -59,12 +60,13 @@ export async function kill(dir: string, id: string, sig: 'SIGKILL' | 'SIGTERM', 
 async function launchAndWait(state: ClusterState, spec: Omit<NodeRecord, 'pid' | 'log' | 'logStart' | 'startedAt'>, readyTimeoutMs: number, out: Out, err: Out): Promise<number> {
   const dir = state.dir;
   if (state.consul === null || !isOurAgent(state.consul)) err(`warning: the cluster's Consul agent is not running; ${spec.id} cannot register`);
-  const progress = progressLine(err);
   const node = launchNode({ ...spec, dir, secret: readSecret(state.secretFile) });
   writeState(dir, replaceNode(state, node));
-  progress(`${node.id}: started (pid ${node.pid}, log ${node.log})`);
   try {
-    await waitNodeReady(node, readyTimeoutMs, progress);
+    await createProgress().step(`starting ${node.id}`, async (detail) => {
+      detail(`pid ${node.pid}, log ${node.log}`);
+      await waitNodeReady(node, readyTimeoutMs, detail);
+    });
   } catch (e) {
     await terminate(node.pid, 5_000);
     throw e;

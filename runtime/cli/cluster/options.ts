@@ -5,6 +5,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFlags } from '../../config.js';
+import { didYouMean } from '../../did-you-mean.js';
+import { explainParseError } from '../parse-options.js';
+import { DURABLE_OPTIONS, DURABLE_USAGE, DurableUsageError, type DurableChoice, parseDurable } from '../durable.js';
 import { MANAGED_FLAGS } from './node-process.js';
 import { checkBasePort, MAX_MEMBERS, NODES_IN_BLOCK } from './ports.js';
 
@@ -27,6 +30,7 @@ Troupe nodes (--discovery consul --grid hazelcast), started in the background.
              --actors a.js,b.js      actor modules (default: the three examples in dist/examples)
              --zones a,b             zone labels given to the nodes in turn (default: none)
              --ready-timeout MS      per process (default 60000)
+${DURABLE_USAGE.replace(/^/gm, '           ')}
              -- FLAGS                more 'troupe start' flags for every node, e.g. -- --threads 1
   status   is each process alive, each node ready, each node passing in Consul?
              --json                  machine-readable
@@ -39,7 +43,14 @@ Troupe nodes (--discovery consul --grid hazelcast), started in the background.
   down     SIGTERM the nodes (drain), SIGKILL any still there after --grace MS
            (default 20000), then stop the members and the agent; logs stay
 
-  common   --dir DIR   run folder: state, secret (mode 0600), logs (default ${DEFAULT_DIR})`;
+  common   --dir DIR   run folder: state, secret (mode 0600), logs (default ${DEFAULT_DIR})
+
+examples:
+  troupe cluster up --nodes 3 --hazelcast-members 2
+  troupe cluster up --actors dist/app/actors.js -- --threads 1
+  troupe cluster status --json
+  troupe cluster kill node-2 && troupe cluster start node-2
+  troupe cluster down`;
 
 export interface UpOptions {
   readonly nodes: number;
@@ -50,6 +61,8 @@ export interface UpOptions {
   readonly zones: readonly string[];
   readonly readyTimeoutMs: number;
   readonly nodeFlags: readonly string[];
+  /** PostgreSQL behind the members, or none. */
+  readonly durable: DurableChoice;
 }
 
 export type Command =
@@ -84,6 +97,15 @@ function nodeFlags(argv: readonly string[]): string[] {
   return [...argv];
 }
 
+function durableChoice(v: Parameters<typeof parseDurable>[0]): DurableChoice {
+  try {
+    return parseDurable(v);
+  } catch (err) {
+    if (err instanceof DurableUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function oneId(positionals: readonly string[], command: string): string {
   if (positionals.length !== 1) throw new UsageError(`troupe cluster ${command} needs one node id, e.g. 'troupe cluster ${command} node-2'`);
   return positionals[0]!;
@@ -103,11 +125,12 @@ const OPTIONS = {
   dir: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...DURABLE_OPTIONS,
 } as const;
 
 /** Options a command accepts besides --dir and --help. */
 const ALLOWED: Record<string, readonly string[]> = {
-  up: ['nodes', 'hazelcast-members', 'hazelcast-heap', 'base-port', 'actors', 'zones', 'ready-timeout'],
+  up: ['nodes', 'hazelcast-members', 'hazelcast-heap', 'base-port', 'actors', 'zones', 'ready-timeout', ...Object.keys(DURABLE_OPTIONS)],
   status: ['json'],
   kill: ['signal'],
   start: ['ready-timeout'],
@@ -123,15 +146,15 @@ export function parseCommand(argv: readonly string[]): Command {
   try {
     parsed = parseArgs({ args: own, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(explainParseError(err, OPTIONS));
   }
   const { values: v, positionals } = parsed;
   const [name, ...rest] = positionals;
   if (v.help === true || name === undefined || name === 'help') return { name: 'help' };
   const allowed = Object.hasOwn(ALLOWED, name) ? ALLOWED[name] : undefined;
-  if (allowed === undefined) throw new UsageError(`unknown command '${name}'`);
+  if (allowed === undefined) throw new UsageError(`unknown command '${name}'${didYouMean(name, Object.keys(ALLOWED))}`);
   const stray = Object.keys(v).find((k) => k !== 'dir' && !allowed.includes(k));
-  if (stray !== undefined) throw new UsageError(`troupe cluster ${name} does not take --${stray}`);
+  if (stray !== undefined) throw new UsageError(`troupe cluster ${name} does not take --${stray}${didYouMean(`--${stray}`, allowed.map((a) => `--${a}`))}`);
   if (passThrough.length > 0 && name !== 'up' && name !== 'add') throw new UsageError(`troupe cluster ${name} takes no flags after --`);
   if (name !== 'kill' && name !== 'start' && rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const dir = resolve(v.dir ?? DEFAULT_DIR);
@@ -160,6 +183,7 @@ export function parseCommand(argv: readonly string[]): Command {
           zones: Object.freeze(list(v.zones)),
           readyTimeoutMs,
           nodeFlags: Object.freeze(nodeFlags(passThrough)),
+          durable: durableChoice(v),
         }),
       };
     }

@@ -5,9 +5,9 @@
  * over from a reboot must not make us kill a stranger.
  */
 import { readFileSync } from 'node:fs';
-import { isAlive } from '../../../grid/hazelcast/members.js';
+import { isAlive, sleep, waitForExit } from '../hazelcast/member-process.js';
 
-export { isAlive };
+export { isAlive, sleep, waitForExit };
 
 export type StopOutcome = 'exited' | 'killed' | 'gone';
 
@@ -38,20 +38,6 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls every 50 ms; true once the process is gone. */
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(50);
-  }
-  return !isAlive(pid);
 }
 
 /** SIGTERM, then SIGKILL when it is still there after `graceMs`. */

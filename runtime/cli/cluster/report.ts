@@ -47,6 +47,8 @@ export function reportEndpoints(state: ClusterState, passing: Passing, out: Out)
     const hz = state.hazelcast;
     out(`  hazelcast  ${hz.members.map((m) => m.address).join(',')}   cluster ${hz.clusterName}   pid ${hz.members.map((m) => m.pid).join(',')}`);
   }
+  if (state.postgres != null) out(`  postgres   ${state.postgres.url}   pid ${state.postgres.pid}   data ${state.postgres.dataDir}`);
+  if (state.durability !== undefined) out(`  durability ${state.durability}`);
   out('');
   const rows = state.nodes.map((n) => {
     const u = nodeUrls(n);

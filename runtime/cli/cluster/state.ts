@@ -7,7 +7,8 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MemberInfo } from '../../../grid/hazelcast/members.js';
+import type { PostgresRecord } from '../durable.js';
+import type { MemberInfo } from '../hazelcast/members.js';
 import { isAlive } from './processes.js';
 
 export const STATE_FILE = 'cluster.json';
@@ -57,6 +58,10 @@ export interface ClusterState {
   readonly zones: readonly string[];
   readonly consul: ConsulRecord | null;
   readonly hazelcast: HazelcastRecord | null;
+  /** The PostgreSQL server `up --durable postgres` started (null: none, or an existing one via --durable-url). */
+  readonly postgres?: PostgresRecord | null;
+  /** How the members keep data, in words. */
+  readonly durability?: string;
   readonly nodes: readonly NodeRecord[];
 }
 

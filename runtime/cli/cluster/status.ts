@@ -2,6 +2,7 @@
  * `troupe cluster status`: for every process in the state file, is it alive
  * (and still ours), is it ready, and does Consul list the node as passing?
  */
+import { isOurRecordedPostgres } from '../durable.js';
 import { agentReady, isOurAgent, passingIds } from './consul-agent.js';
 import { isOurMember, knownMembers } from './down.js';
 import { isOurNode, nodeReadiness, nodeUrls } from './node-process.js';
@@ -33,6 +34,7 @@ export interface ClusterStatus {
   readonly dir: string;
   readonly consul: { readonly pid: number; readonly alive: boolean; readonly ready: boolean; readonly url: string; readonly ui: string } | null;
   readonly hazelcast: { readonly clusterName: string; readonly members: readonly { address: string; pid: number; alive: boolean; listening: boolean }[] } | null;
+  readonly postgres: { readonly pid: number; readonly alive: boolean; readonly listening: boolean; readonly url: string } | null;
   readonly nodes: readonly NodeStatus[];
   /** Service ids Consul lists as passing, or why it could not be asked. */
   readonly passing: Passing;
@@ -78,12 +80,15 @@ export async function collectStatus(dir: string): Promise<ClusterStatus | undefi
     }),
   );
   const ids = new Set(state.nodes.map((n) => n.id));
-  const healthy = (consul?.ready ?? false) && members.every((m) => m.listening) && nodes.every((n) => n.ready === 'ready' && n.consul === 'passing');
+  const pgAlive = state.postgres != null && isOurRecordedPostgres(state.postgres);
+  const postgres = state.postgres == null ? null : { pid: state.postgres.pid, alive: pgAlive, listening: pgAlive && (await portAnswers(state.postgres.port)), url: state.postgres.url };
+  const healthy = (consul?.ready ?? false) && members.every((m) => m.listening) && (postgres === null || postgres.listening) && nodes.every((n) => n.ready === 'ready' && n.consul === 'passing');
   return {
     name: state.name,
     dir: state.dir,
     consul,
     hazelcast: state.hazelcast === null ? null : { clusterName: state.hazelcast.clusterName, members },
+    postgres,
     nodes,
     passing,
     others: Array.isArray(passing) ? passing.filter((id) => !ids.has(id)) : [],
@@ -109,6 +114,7 @@ export async function status(dir: string, json: boolean, out: Out, err: Out): Pr
   for (const [i, m] of (s.hazelcast?.members ?? []).entries()) {
     rows.push([`hazelcast-${i + 1}`, String(m.pid), yesNo(m.alive), m.alive ? yesNo(m.listening) : '-', '-', '-', '-', m.address]);
   }
+  if (s.postgres !== null) rows.push(['postgres', String(s.postgres.pid), yesNo(s.postgres.alive), s.postgres.alive ? yesNo(s.postgres.listening) : '-', '-', '-', '-', s.postgres.url]);
   for (const n of s.nodes) {
     const ready = n.ready === 'ready' ? 'yes' : n.ready === '-' ? '-' : `NO (${n.ready})`;
     const consul = n.consul === 'passing' ? 'passing' : n.consul === 'unknown' ? '?' : 'NOT PASSING';

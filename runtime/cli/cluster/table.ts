@@ -1,4 +1,4 @@
-/** Plain-text tables and progress lines for a terminal. */
+/** Plain-text tables for a terminal, and how to name a run folder in a hint. */
 
 export type Out = (line: string) => void;
 
@@ -8,11 +8,6 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const line = (cells: readonly string[]): string =>
     indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)];
-}
-
-/** Progress on stderr with the seconds since the command began, so slow steps are visible. */
-export function progressLine(err: Out, started = Date.now()): Out {
-  return (message) => err(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${message}`);
 }
 
 /** How to name this run folder on a command line: nothing for the default. */

@@ -11,6 +11,20 @@
  * Membership is read from `health.service({ passing: true })`, never from the
  * catalog: `DeregisterCriticalServiceAfter` (1 m) is only clean-up.
  *
+ * Fencing (`confirmedUntil`) trusts only the Consul servers: after each TTL
+ * pass the node asks, through its agent, which instances the servers count
+ * passing, and is confirmed from the time that question was sent only when
+ * it is among them and they are the members this node's watch shows. A TTL
+ * pass alone is not enough: a client agent cut off from the servers with its
+ * node (or left behind by them) still accepts the passes locally, while the
+ * servers have already counted the node gone and its shards moved to others.
+ * The member check bounds how far behind the servers this node's view can be
+ * while it serves: a node whose watch lags (a slow agent, a busy machine)
+ * would otherwise keep serving shards the others already took over. So any
+ * change the servers made before a confirmation was sent is in the view of a
+ * node that is confirmed, and a node that gains shards waits one lease (see
+ * cluster/shard-handoff.ts) before serving them.
+ *
  * Traps handled here (measured on Consul 1.8.7, see CONSUL-NOTES.md):
  * - After an agent restart the new agent's index is lower than ours, and a
  *   blocking query with the old index stays blind until `wait` runs out. We
@@ -50,15 +64,33 @@ function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * The share of the TTL one pass confirms this node for (see `leaseMs`): with
+ * the defaults (TTL 2 s, a pass every 500 ms) a healthy node is confirmed
+ * 1-1.5 s ahead, and one that stops passing fences itself 0.5 s before Consul
+ * can count its TTL missed.
+ */
+const LEASE_SHARE_OF_TTL = 0.75;
+
 /** The agent no longer knows our TTL check: it restarted with empty state, or someone deregistered us. */
 function lostRegistration(err: unknown): boolean {
   const status = statusOf(err);
   return status === 404 || (status === 500 && /does not have associated TTL|unknown check/i.test(message(err)));
 }
 
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((id) => set.has(id));
+}
+
 function hostPort(address: string, port: number): string {
   return `${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
+
+
+/** How long the servers may answer without this node, while its agent takes its passes, before it registers again. */
+const REREGISTER_AFTER_MS = 3_000;
 
 export class ConsulDiscovery implements Discovery {
   readonly engine = 'consul';
@@ -85,6 +117,17 @@ export class ConsulDiscovery implements Discovery {
   readonly #ready = new ReadyGate();
   #agentDown = false;
   readonly #malformed = new Set<string>();
+  /** When the last question the servers answered with this node passing was sent. */
+  #lastConfirmedSent = 0;
+  #unconfirmed = false;
+  /** Since when the servers answer without this node while its agent takes its passes (0: they list it). */
+  #missingOnServersSince = 0;
+  /**
+   * A share of the TTL: Consul counts a member gone TTL after it received the
+   * last pass, so a node that stops at its last pass + this share has stopped
+   * before anyone can have taken its shards for a missed TTL.
+   */
+  readonly leaseMs: number;
 
   constructor(options?: ConsulDiscoveryOptions) {
     this.#o = checkConsulOptions(options);
@@ -96,6 +139,7 @@ export class ConsulDiscovery implements Discovery {
       ...(this.#o.token === undefined ? {} : { defaults: { token: this.#o.token } }),
     });
     this.#log = this.#o.logger ?? warningsToStderr(() => this.#self?.id);
+    this.leaseMs = Math.round(this.#o.ttlMs * LEASE_SHARE_OF_TTL);
     this.#list = new MemberList(this.#log);
     this.#cancel.setMaxListeners(0);
     this.#watchCtx.setMaxListeners(0);
@@ -129,6 +173,82 @@ export class ConsulDiscovery implements Discovery {
 
   members(): readonly Member[] {
     return this.#list.current;
+  }
+
+  confirmedUntil(): number {
+    return this.#lastConfirmedSent === 0 ? 0 : this.#lastConfirmedSent + this.leaseMs;
+  }
+
+  /** Passes the TTL check with the local agent. */
+  async #pass(): Promise<void> {
+    await this.#consul.agent.check.pass(this.#request({ id: this.#ttlCheckId }));
+  }
+
+  /**
+   * Asks the servers (a default-consistency read, answered by the leader, not
+   * the agent) whether they count this node passing; if so it is confirmed
+   * until the time the question was sent plus the lease: the servers cannot
+   * have counted it gone before they answered.
+   */
+  async #confirm(): Promise<void> {
+    const sent = Date.now();
+    let passing = false;
+    try {
+      const entries = (await this.#consul.health.service(this.#request({ service: this.#o.serviceName, passing: true }))) as unknown as HealthEntry[];
+      const ids = Array.isArray(entries) ? entries.map((e) => toMember(e)).filter((m): m is Member => typeof m !== 'string').map((m) => m.id) : [];
+      passing = ids.includes(this.#self?.id ?? '');
+      if (!passing) {
+        this.#notConfirmed('the servers do not count this node passing');
+        await this.#registerAgainIfServersForgot(sent);
+      } else if (!sameIds(ids, this.#list.current.map((m) => m.id))) {
+        this.#missingOnServersSince = 0;
+        // The watch has not caught up with the servers yet (it usually does within milliseconds): not confirmed this time.
+        passing = false;
+        this.#notConfirmed(`the servers list ${ids.length} members, this node's view ${this.#list.current.length}`);
+      }
+    } catch (err) {
+      this.#notConfirmed(`the servers did not answer through the agent: ${message(err)}`);
+    }
+    if (!passing) return;
+    this.#missingOnServersSince = 0;
+    if (sent > this.#lastConfirmedSent) this.#lastConfirmedSent = sent;
+    if (this.#unconfirmed) {
+      this.#unconfirmed = false;
+      this.#log.log('info', 'consul.confirmed', {});
+    }
+  }
+
+  /**
+   * Servers that restarted without their state (a dev server, a lost data
+   * folder) no longer know this node, while its agent still holds the
+   * registration and takes the passes; the agent tells the servers again only
+   * at its next anti-entropy sync, which can be a minute away. Registering
+   * again makes it sync at once, so the node is confirmed again promptly.
+   */
+  async #registerAgainIfServersForgot(now: number): Promise<void> {
+    if (this.#missingOnServersSince === 0) {
+      this.#missingOnServersSince = now;
+      return;
+    }
+    if (now - this.#missingOnServersSince < REREGISTER_AFTER_MS || this.#left) return;
+    this.#missingOnServersSince = 0;
+    try {
+      // Only when they do not know it at all: a node they list as critical (a failing check) is theirs to judge.
+      const all = (await this.#consul.health.service(this.#request({ service: this.#o.serviceName }))) as unknown as HealthEntry[];
+      const known = Array.isArray(all) && all.some((e) => { const m = toMember(e); return typeof m !== 'string' && m.id === this.#self?.id; });
+      if (known || this.#left) return;
+      await this.#register();
+      this.#log.log('warn', 'consul.reregistered', { reason: `the servers have not listed this node for ${REREGISTER_AFTER_MS} ms while its agent takes its passes` });
+    } catch (err) {
+      this.#agentLost(err);
+    }
+  }
+
+  #notConfirmed(reason: string): void {
+    // Not yet confirmed once (start-up: the agent is still telling the servers about the first pass): nothing to report.
+    if (this.#unconfirmed || this.#lastConfirmedSent === 0) return;
+    this.#unconfirmed = true;
+    this.#log.log('warn', 'consul.unconfirmed', { reason });
   }
 
   onChange(listener: (members: readonly Member[]) => void): () => void {
@@ -201,7 +321,8 @@ export class ConsulDiscovery implements Discovery {
     }));
     this.#registered = true;
     // TTL checks start critical; pass at once so the node is not held back a full pass interval.
-    await this.#consul.agent.check.pass(this.#request({ id: this.#ttlCheckId }));
+    await this.#pass();
+    await this.#confirm();
   }
 
   async #deregister(): Promise<void> {
@@ -217,7 +338,7 @@ export class ConsulDiscovery implements Discovery {
       await sleep(this.#o.passIntervalMs, signal);
       if (this.#left) return;
       try {
-        await this.#consul.agent.check.pass(this.#request({ id: this.#ttlCheckId }));
+        await this.#pass();
         this.#agentUp();
       } catch (err) {
         if (this.#left) return;
@@ -228,11 +349,15 @@ export class ConsulDiscovery implements Discovery {
             this.#agentUp();
           } catch (again) {
             this.#agentLost(again);
+            continue;
           }
         } else {
           this.#agentLost(err);
+          continue;
         }
       }
+      if (this.#left) return;
+      await this.#confirm();
     }
   }
 

@@ -143,6 +143,13 @@ export class StaticDiscovery implements Discovery {
     this.#log.log('info', 'static.started', { peers: this.#states.length, members: this.#list.current.length, ms: Math.round(performance.now() - began) });
   }
 
+  /** Static members do not expire: membership is never withdrawn from under a node. */
+  readonly leaseMs = 0;
+
+  confirmedUntil(): number {
+    return Infinity;
+  }
+
   members(): readonly Member[] {
     return this.#list.current;
   }

@@ -34,7 +34,7 @@ const CLOSE_GRACE_MS = 1000;
  * ONE LINK PER PAIR. Whoever needs the link first dials; when both dial at
  * once, the acceptor settles it inside the handshake, before data moves on
  * either connection (tie-break.ts). Chosen over "each node dials its own
- * outgoing connection" by `link-bench.js ab` (two processes, 100 B
+ * outgoing connection" by `bench/link/link-bench.js ab` (two processes, 100 B
  * messages, 12 alternating 1 s windows, 2 cores shared with other work;
  * per-direction relative to one link, median of per-window ratios):
  *   rr, 1 in flight:     rate 0.90x, CPU/round trip 1.07x, TCP segments 1.34x
@@ -50,7 +50,7 @@ const CLOSE_GRACE_MS = 1000;
  *
  * BATCHING. Everything sent to a peer in one tick leaves as one frame on the
  * next microtask, corked into one writev; a reply to a batch goes out as one
- * frame too. `link-bench.js table`, 1000 round trips in flight: 3.2 µs CPU,
+ * frame too. `bench/link/link-bench.js table`, 1000 round trips in flight: 3.2 µs CPU,
  * 0.01 system calls and 0.01 segments per round trip batched, against 29 µs,
  * 2.0 and 4.3 with a frame per message (batching: false), and 5x to 17x the
  * rate. With one message in flight both cost the same (4 calls, 4 segments).
@@ -146,13 +146,23 @@ export class TcpTransport implements Transport {
       p.address = peer;
     }
     if (p.refusing) return false;
-    let bytes: Buffer;
+    return p.enqueue(this.encode(message));
+  }
+
+  sendOnLink(peerId: string, message: unknown): boolean {
+    if (this.shut) return false;
+    const p = this.peers.get(peerId);
+    if (p === undefined || p.link === undefined) return false;
+    // With a link up, enqueue only schedules a flush on it: no dial, no address needed.
+    return p.enqueue(this.encode(message));
+  }
+
+  private encode(message: unknown): Buffer {
     try {
-      bytes = this.codec.encode(message);
+      return this.codec.encode(message);
     } catch (err) {
       throw new TypeError(`message cannot be encoded as msgpack: ${(err as Error).message}`, { cause: err });
     }
-    return p.enqueue(bytes);
   }
 
   onMessage(handler: (from: string, message: unknown) => void): void {

@@ -1,0 +1,91 @@
+/**
+ * Troupe's HTTP API against trivial HTTP servers: `npm run bench:http`.
+ *
+ *   node dist/bench/http/main.js [--seconds 8] [--connections 50]
+ *
+ * autocannon (in this process) drives `POST /v1/actors/Counter/<key>/add`
+ * with body `[1]` over `--connections` keep-alive connections, keys
+ * round-robin over 1000, against: a Troupe node (embedded grid: each call a
+ * turn on a worker thread, committed before the answer), a trivial
+ * `node:http` server and a trivial uWebSockets.js HTTP server doing the same
+ * add in memory (bench/http/servers.ts). Prints requests/s, latency and the
+ * ratios Troupe / each; one JSON line. Bounded by `--seconds` per row.
+ */
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { startServer } from '../lib/processes.js';
+import { startCounterNode } from '../lib/troupe-node.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
+
+function args(): { seconds: number; connections: number } {
+  const out = { seconds: 8, connections: 50 };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]!.replace(/^--/, '') as keyof typeof out;
+    const v = Number(argv[i + 1]);
+    if (!(name in out) || !Number.isInteger(v) || v < 1 || v > 600) throw new TypeError(`usage: [--seconds N] [--connections N], got ${argv[i]} ${argv[i + 1]}`);
+    out[name] = v;
+  }
+  return out;
+}
+
+interface Row { name: string; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; non2xx: number }
+
+async function drive(name: string, port: number, o: { seconds: number; connections: number }): Promise<Row> {
+  let n = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: o.connections,
+    duration: o.seconds,
+    requests: [{
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[1]',
+      setupRequest: (req) => ({ ...req, path: `/v1/actors/Counter/k${n++ % 1000}/add` }),
+    }],
+  });
+  return { name, requestsPerSecond: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+async function trivial(kind: 'node-http' | 'uws-http', o: { seconds: number; connections: number }): Promise<Row> {
+  let port = 0;
+  const server = await startServer({
+    name: kind,
+    command: process.execPath,
+    args: [SERVERS, kind],
+    timeoutMs: 15_000,
+    ready: (line) => {
+      if (!line.startsWith('{"ready":true')) return false;
+      port = (JSON.parse(line) as { port: number }).port;
+      return true;
+    },
+  });
+  try {
+    return await drive(kind, port, o);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = args();
+  const rows: Row[] = [];
+  const node = await startCounterNode(ROOT, []);
+  try {
+    rows.push(await drive('troupe', node.port, o));
+  } finally {
+    await node.stop();
+  }
+  rows.push(await trivial('node-http', o));
+  rows.push(await trivial('uws-http', o));
+  const troupe = rows[0]!;
+  const lines = [`POST /v1/actors/Counter/<key>/add, ${o.connections} connections, ${o.seconds} s per row (autocannon):`, 'row        requests/s  p50 ms  p99 ms  errors  non-2xx'];
+  for (const r of rows) lines.push(`${r.name.padEnd(10)} ${String(r.requestsPerSecond).padStart(10)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}`);
+  for (const r of rows.slice(1)) lines.push(`troupe / ${r.name}: ${(troupe.requestsPerSecond / r.requestsPerSecond).toFixed(2)}x`);
+  process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ event: 'http_bench', ...o, rows })}\n`);
+}
+
+await main();
+process.exit(0);

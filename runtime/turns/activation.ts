@@ -1,0 +1,89 @@
+/**
+ * One live actor on this node: its mailbox, the record it last read or
+ * wrote, and what the node knows about its outbox. Owned by the turn
+ * scheduler; an actor has at most one group of turns out at a time.
+ */
+import type { VersionedRecord } from '../../grid/index.js';
+import { shardOf } from '../placement/shards.js';
+import type { Envelope } from '../envelope.js';
+import { senderId } from '../idem-keys.js';
+import { WAKE_UNKNOWN } from '../pool/protocol.js';
+
+export class Activation {
+  readonly queue: Envelope[] = [];
+  head = 0;
+  /** The group out now, if any ([] while the record loads). */
+  running: Envelope[] | null = null;
+  loaded = false;
+  record: VersionedRecord | undefined = undefined;
+  /** When `record` was last known to be the grid's current one (read, or written by this node), epoch ms. */
+  validatedAt = 0;
+  ready = false;
+  conflicts = 0;
+  lastActive = 0;
+  /** The record was (re)read from the grid: the next group reports the whole outbox, so nothing a dead node left behind is missed. */
+  fresh = true;
+  /** Outbox sequence numbers their targets acknowledged, to be removed by the next write. */
+  acked: number[] = [];
+  /** Acknowledged numbers handed to the group out now; back to `acked` if it does not commit. */
+  ackedOut: readonly number[] | null = null;
+  /** Outbox sequence numbers being delivered now. */
+  readonly delivering = new Set<number>();
+  /** Lowest sequence number in the committed outbox (-1: not known yet); targets may forget this sender's tells below it. */
+  outboxLow = -1;
+  /** Tells in the committed outbox (-1: not known yet). */
+  outboxPending = -1;
+  /** Earliest reminder in the committed record, NO_WAKE for none, WAKE_UNKNOWN before the first group. */
+  remindAt = WAKE_UNKNOWN;
+  /** A wake-up turn is queued. */
+  wakeQueued = false;
+  readonly shard: number;
+  private sender: string | undefined;
+
+  constructor(readonly type: string, readonly key: string) {
+    this.shard = shardOf(type, key);
+  }
+
+  /** The sender part of this actor's tell keys (a hash, computed once). */
+  get senderId(): string {
+    return (this.sender ??= senderId(this.type, this.key));
+  }
+
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Whether the node still has work for this actor that no message will bring. */
+  get hasOutboxWork(): boolean {
+    return this.delivering.size > 0 || this.acked.length > 0 || this.outboxPending > 0;
+  }
+
+  take(max: number): Envelope[] {
+    const out: Envelope[] = [];
+    while (this.head < this.queue.length && out.length < max) {
+      const env = this.queue[this.head++]!;
+      if (!env.done) out.push(env);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Puts a group back at the front, in its original order (after a conflict). */
+  putBack(envs: readonly Envelope[]): void {
+    const live = envs.filter((e) => !e.done);
+    this.queue.splice(0, this.head, ...live);
+    this.head = 0;
+  }
+
+  /** The record must be read again before the next turn (ownership moved, a write's outcome is unknown). */
+  forgetRecord(): void {
+    this.loaded = false;
+    this.fresh = true;
+  }
+}
