@@ -21,7 +21,9 @@ export class Ticker extends Actor<TickerState> {
 
   schedule(id: string, afterMs: number): boolean {
     this.remind(id, { after: afterMs }, 'tick', id);
-    this.state.due[id] = Date.now() + afterMs;
+    // The due time the runtime stored, not a second Date.now() of our own: a
+    // thread preempted between the two reads would make an on-time firing look early.
+    this.state.due[id] = this.reminders().find((r) => r.name === id)!.due;
     return true;
   }
 

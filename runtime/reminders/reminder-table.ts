@@ -34,7 +34,8 @@ export function checkSchedule(name: unknown, schedule: ReminderSchedule | undefi
   if (everyMs !== 0 && everyMs < MIN_EVERY_MS) throw new TypeError(`reminder '${name}': every must be at least ${MIN_EVERY_MS} ms`);
   if (atMs === undefined && afterMs === undefined && everyMs === 0) throw new TypeError(`reminder '${name}': give at, after or every`);
   const due = atMs ?? now + (afterMs ?? everyMs);
-  return { due: Math.round(due), every: Math.round(everyMs) };
+  // Rounded up: a fractional `at` must not fire before the instant asked for.
+  return { due: Math.ceil(due), every: Math.round(everyMs) };
 }
 
 /** Returns a copy with `r` in place of any reminder of the same name. */
