@@ -39,7 +39,7 @@ import { EventLog } from './dashboard/event-log.js';
 import { DUE_SOON_MS, type NodeStats } from './dashboard/node-stats.js';
 import { peerTokens } from './dashboard/peer-token.js';
 import type { CallTracer } from './tracing/call-tracer.js';
-import { createStreamIntake, type StreamIntake } from './streams/stream-intake.js';
+import { createStreamIntake, streamGroupId, type StreamIntake } from './streams/stream-intake.js';
 
 /** How often a node reads its shards' wake index again, for entries other nodes wrote while views differed. */
 const WAKE_RESCAN_MS = 30_000;
@@ -285,7 +285,7 @@ export class TroupeNode {
       const intake = await createStreamIntake(spec, {
         call: (req) => new Promise((resolve) => this.router.call(req, { deliver: (_id, result) => resolve(result) }, 0)),
         backlog: () => ({ queued: this.bulkheads.queued, limit: c.maxQueued }),
-        groupId: (topic) => `troupe.${cluster}.${topic}`,
+        groupId: (topic) => streamGroupId(cluster, topic),
         log: this.log,
       });
       this.streams.push(intake);

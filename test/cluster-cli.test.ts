@@ -9,89 +9,34 @@
  * them as TODO, for a build of the node without cluster mode.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { isOurAgent } from '../runtime/cli/cluster/consul-agent.js';
-import { isOurMember, knownMembers } from '../runtime/cli/cluster/down.js';
-import { isOurNode } from '../runtime/cli/cluster/node-process.js';
-import { isAlive, signal } from '../runtime/cli/cluster/processes.js';
+import { knownMembers } from '../runtime/cli/cluster/down.js';
+import { isAlive } from '../runtime/cli/cluster/processes.js';
 import type { ClusterStatus } from '../runtime/cli/cluster/status.js';
+import { clusterRunner, explain } from './fixtures/cluster-run.js';
 import { readState } from '../runtime/cli/cluster/state.js';
-import { isOurPostgres, postgresBinaries } from '../runtime/cli/postgres/server.js';
+import { postgresBinaries } from '../runtime/cli/postgres/server.js';
 
 const CLUSTER_MODE = process.env.TROUPE_TEST_CLUSTER_MODE !== '0';
 /** How long the CLUSTER MODE checks wait for Consul; short when they are TODO. */
 const CONSUL_WAIT_MS = CLUSTER_MODE ? 10_000 : 2_000;
 const clusterMode = CLUSTER_MODE ? {} : { todo: 'needs cluster mode (TROUPE_TEST_CLUSTER_MODE=0)' };
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = join(root, 'bin', 'troupe.js');
 const dir = mkdtempSync(join(tmpdir(), 'troupe-cluster-'));
 // --durable postgres runs its server as the postgres user, which must be able to enter the run folder.
 chmodSync(dir, 0o755);
 
-/**
- * Every PID the run folder ever recorded, with the check that it is still the
- * process we started (PIDs are reused): kill/start replace a node's PID, and
- * a failed `down` keeps the state file, so it is collected after each step.
- */
-const seen = new Map<number, () => boolean>();
-function remember(): void {
-  const state = readState(dir);
-  if (state === undefined) return;
-  for (const n of state.nodes) seen.set(n.pid, () => isOurNode(n));
-  for (const m of knownMembers(state)) seen.set(m.pid, () => isOurMember(m));
-  if (state.consul !== null) {
-    const c = state.consul;
-    seen.set(c.pid, () => isOurAgent(c));
-  }
-  if (state.postgres != null) {
-    const pg = state.postgres;
-    seen.set(pg.pid, () => isOurPostgres(pg.pid, pg.dataDir));
-  }
-}
-function killLeftovers(): number[] {
-  remember();
-  const killed: number[] = [];
-  for (const [pid, ours] of seen) {
-    if (ours()) {
-      signal(pid, 'SIGKILL');
-      killed.push(pid);
-    }
-  }
-  return killed;
-}
+const { cluster, killLeftovers } = clusterRunner(dir);
 process.on('exit', () => void killLeftovers());
 after(() => {
   const killed = killLeftovers();
   rmSync(dir, { recursive: true, force: true });
   if (killed.length > 0) process.stderr.write(`cluster-cli test: SIGKILLed leftover processes ${killed.join(', ')}\n`);
 });
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `troupe cluster <args> --dir <dir>`; `after` goes behind `--dir` (flags for the nodes). */
-function cluster(args: readonly string[], timeoutMs: number, rest: readonly string[] = []): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, 'cluster', ...args, '--dir', dir, ...rest], { timeout: timeoutMs, maxBuffer: 1 << 22 }, (err, stdout, stderr) => {
-      remember();
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-function explain(r: Run): string {
-  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
 
 async function status(): Promise<ClusterStatus> {
   const r = await cluster(['status', '--json'], 20_000);

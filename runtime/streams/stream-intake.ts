@@ -38,6 +38,15 @@ export interface IntakeCounts {
   pauses: number;
 }
 
+/**
+ * The consumer group all nodes of one cluster share for a topic (nodes
+ * sharing a grid are one cluster): the node joins it, `troupe cluster
+ * autoscale` reads its lag.
+ */
+export function streamGroupId(cluster: string, topic: string): string {
+  return `troupe.${cluster}.${topic}`;
+}
+
 export interface StreamIntake {
   readonly spec: StreamSpec;
   /** Begins reading in the background (connecting, joining the group, retried until stop); resolves at once. */

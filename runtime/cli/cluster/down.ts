@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stopRecordedPostgres } from '../durable.js';
 import { type MemberInfo, readRunState } from '../hazelcast/members.js';
 import { stopAgent } from './consul-agent.js';
+import { stopClusterBroker } from './kafka-broker.js';
 import { stopNode } from './node-process.js';
 import { isOurProcess, terminate, type StopOutcome } from './processes.js';
 import { removeSecret } from './secret.js';
@@ -69,6 +70,14 @@ export async function teardown(state: ClusterState, graceMs: number, step: RunSt
         }),
       ),
     );
+  }
+  // After the nodes (their consumers leave the group and commit on the way out), before the grid.
+  const kafka = state.kafka;
+  if (kafka != null) {
+    await step('stopping the Kafka broker', async (detail) => {
+      const outcome = count(await stopClusterBroker(kafka));
+      if (outcome !== 'gone') detail(`pid ${kafka.pid} ${describe(outcome, 10_000)}; data kept in ${kafka.dir}`);
+    });
   }
   const members = knownMembers(state);
   if (members.length > 0) {

@@ -1,5 +1,5 @@
 /**
- * `troupe cluster up | status | kill | start | add | down`: a local Troupe
+ * `troupe cluster up | status | kill | start | add | autoscale | down`: a local Troupe
  * cluster on loopback (Consul dev agent, Hazelcast members, N nodes) for
  * development and failover experiments. Loaded by `runtime/cli.ts` on demand.
  *
@@ -7,6 +7,7 @@
  * healthy, 2 bad usage. Progress goes to stderr (runtime/cli/progress.ts:
  * a spinner on a terminal, plain lines elsewhere), results to stdout.
  */
+import { autoscale } from './autoscale.js';
 import { down } from './down.js';
 import { add, kill, start } from './node-commands.js';
 import { parseCommand, type Command, UsageError, USAGE } from './options.js';
@@ -40,6 +41,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
         return await start(command.dir, command.id, command.readyTimeoutMs, out, err);
       case 'add':
         return await add(command.dir, command.zone, command.readyTimeoutMs, command.nodeFlags, out, err);
+      case 'autoscale':
+        return await autoscale(command.dir, command.options, out, err);
       case 'down':
         return await down(command.dir, command.graceMs, err);
     }

@@ -10,6 +10,7 @@ import { explainParseError } from '../parse-options.js';
 import { DURABLE_OPTIONS, DURABLE_USAGE, DurableUsageError, type DurableChoice, parseDurable } from '../durable.js';
 import { MANAGED_FLAGS } from './node-process.js';
 import { checkBasePort, MAX_MEMBERS, NODES_IN_BLOCK } from './ports.js';
+import type { ClusterStream } from './kafka-broker.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -31,6 +32,10 @@ Troupe nodes (--discovery consul --grid hazelcast), started in the background.
              --zones a,b             zone labels given to the nodes in turn (default: none)
              --ready-timeout MS      per process (default 60000)
 ${DURABLE_USAGE.replace(/^/gm, '           ')}
+             --kafka                 also start a Kafka broker (KRaft, jars fetched once and cached)
+             --kafka-stream TOPIC:Type.method
+                                     every node consumes TOPIC into Type(key).method(value); implies --kafka
+             --kafka-partitions N    partitions of that topic when it is created (default 12)
              -- FLAGS                more 'troupe start' flags for every node, e.g. -- --threads 1
   status   is each process alive, each node ready, each node passing in Consul?
              --json                  machine-readable
@@ -40,6 +45,16 @@ ${DURABLE_USAGE.replace(/^/gm, '           ')}
   add      start one more node (next id and ports)
              --zone Z                its zone label
              -- FLAGS                more 'troupe start' flags for this node
+  autoscale  add nodes while the stream's consumer lag grows, drain them when it falls
+             --max-nodes N           never more nodes than this (required)
+             --lag-target L          records of lag one node may carry (required)
+             --min-nodes M           never fewer (default: the nodes running when it starts)
+             --interval MS           how often lag is read from the broker (default 2000)
+             --cooldown MS           wait after adding or draining a node (default 10000)
+             --horizon S             add a node when lag would not be back under the target within S s (default 30)
+             --duration S            stop after S seconds (default 600)
+             --until-idle            stop once lag is 0 and the cluster is back at --min-nodes
+             --json                  one JSON object per sample instead of a line of text
   down     SIGTERM the nodes (drain), SIGKILL any still there after --grace MS
            (default 20000), then stop the members and the agent; logs stay
 
@@ -48,6 +63,8 @@ ${DURABLE_USAGE.replace(/^/gm, '           ')}
 examples:
   troupe cluster up --nodes 3 --hazelcast-members 2
   troupe cluster up --actors dist/app/actors.js -- --threads 1
+  troupe cluster up --nodes 1 --kafka-stream payments:Account.deposit
+  troupe cluster autoscale --max-nodes 4 --lag-target 5000
   troupe cluster status --json
   troupe cluster kill node-2 && troupe cluster start node-2
   troupe cluster down`;
@@ -63,6 +80,24 @@ export interface UpOptions {
   readonly nodeFlags: readonly string[];
   /** PostgreSQL behind the members, or none. */
   readonly durable: DurableChoice;
+  /** Start a Kafka broker. */
+  readonly kafka: boolean;
+  /** The topic every node consumes, when `--kafka-stream` was given. */
+  readonly stream: ClusterStream | undefined;
+}
+
+export interface AutoscaleOptions {
+  readonly maxNodes: number;
+  readonly lagTarget: number;
+  /** undefined: the number of nodes running when the loop starts. */
+  readonly minNodes: number | undefined;
+  readonly intervalMs: number;
+  readonly cooldownMs: number;
+  readonly horizonS: number;
+  readonly durationS: number;
+  readonly untilIdle: boolean;
+  readonly json: boolean;
+  readonly readyTimeoutMs: number;
 }
 
 export type Command =
@@ -72,6 +107,7 @@ export type Command =
   | { readonly name: 'kill'; readonly dir: string; readonly id: string; readonly signal: 'SIGKILL' | 'SIGTERM' }
   | { readonly name: 'start'; readonly dir: string; readonly id: string; readonly readyTimeoutMs: number }
   | { readonly name: 'add'; readonly dir: string; readonly zone: string; readonly readyTimeoutMs: number; readonly nodeFlags: readonly string[] }
+  | { readonly name: 'autoscale'; readonly dir: string; readonly options: AutoscaleOptions }
   | { readonly name: 'down'; readonly dir: string; readonly graceMs: number };
 
 function int(text: string | undefined, flag: string, fallback: number, min: number, max: number): number {
@@ -106,6 +142,18 @@ function durableChoice(v: Parameters<typeof parseDurable>[0]): DurableChoice {
   }
 }
 
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const TARGET = /^[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*$/;
+
+/** `TOPIC:Type.method`; the brokers are the cluster's own, filled in by `up`. */
+function clusterStream(text: string, partitions: number): ClusterStream {
+  const at = text.indexOf(':');
+  const topic = at < 0 ? '' : text.slice(0, at);
+  const target = at < 0 ? '' : text.slice(at + 1);
+  if (!TOPIC.test(topic) || !TARGET.test(target)) throw new UsageError(`--kafka-stream must be TOPIC:Type.method (e.g. payments:Account.deposit), got '${text}'`);
+  return Object.freeze({ topic, target, partitions });
+}
+
 function oneId(positionals: readonly string[], command: string): string {
   if (positionals.length !== 1) throw new UsageError(`troupe cluster ${command} needs one node id, e.g. 'troupe cluster ${command} node-2'`);
   return positionals[0]!;
@@ -122,6 +170,17 @@ const OPTIONS = {
   'ready-timeout': { type: 'string' },
   signal: { type: 'string' },
   grace: { type: 'string' },
+  kafka: { type: 'boolean' },
+  'kafka-stream': { type: 'string' },
+  'kafka-partitions': { type: 'string' },
+  'max-nodes': { type: 'string' },
+  'min-nodes': { type: 'string' },
+  'lag-target': { type: 'string' },
+  interval: { type: 'string' },
+  cooldown: { type: 'string' },
+  horizon: { type: 'string' },
+  duration: { type: 'string' },
+  'until-idle': { type: 'boolean' },
   dir: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -130,7 +189,8 @@ const OPTIONS = {
 
 /** Options a command accepts besides --dir and --help. */
 const ALLOWED: Record<string, readonly string[]> = {
-  up: ['nodes', 'hazelcast-members', 'hazelcast-heap', 'base-port', 'actors', 'zones', 'ready-timeout', ...Object.keys(DURABLE_OPTIONS)],
+  up: ['nodes', 'hazelcast-members', 'hazelcast-heap', 'base-port', 'actors', 'zones', 'ready-timeout', 'kafka', 'kafka-stream', 'kafka-partitions', ...Object.keys(DURABLE_OPTIONS)],
+  autoscale: ['max-nodes', 'min-nodes', 'lag-target', 'interval', 'cooldown', 'horizon', 'duration', 'until-idle', 'json', 'ready-timeout'],
   status: ['json'],
   kill: ['signal'],
   start: ['ready-timeout'],
@@ -162,6 +222,7 @@ export function parseCommand(argv: readonly string[]): Command {
 
   switch (name) {
     case 'up': {
+      if (v['kafka-partitions'] !== undefined && v['kafka-stream'] === undefined) throw new UsageError('--kafka-partitions is the partition count of the --kafka-stream topic: give --kafka-stream too');
       const actors = list(v.actors).map((a) => (isAbsolute(a) ? a : resolve(a)));
       const basePort = v['base-port'] === undefined ? undefined : int(v['base-port'], '--base-port', 0, 1024, 65_535);
       if (basePort !== undefined) {
@@ -184,6 +245,29 @@ export function parseCommand(argv: readonly string[]): Command {
           readyTimeoutMs,
           nodeFlags: Object.freeze(nodeFlags(passThrough)),
           durable: durableChoice(v),
+          kafka: v.kafka === true || v['kafka-stream'] !== undefined,
+          stream: v['kafka-stream'] === undefined ? undefined : clusterStream(v['kafka-stream'], int(v['kafka-partitions'], '--kafka-partitions', 12, 1, 10_000)),
+        }),
+      };
+    }
+    case 'autoscale': {
+      const need = (flag: 'max-nodes' | 'lag-target'): string => v[flag] ?? (() => { throw new UsageError(`troupe cluster autoscale needs --${flag}`); })();
+      const maxNodes = int(need('max-nodes'), '--max-nodes', 0, 1, NODES_IN_BLOCK);
+      const minNodes = v['min-nodes'] === undefined ? undefined : int(v['min-nodes'], '--min-nodes', 0, 1, maxNodes);
+      return {
+        name,
+        dir,
+        options: Object.freeze({
+          maxNodes,
+          lagTarget: int(need('lag-target'), '--lag-target', 0, 1, 1_000_000_000),
+          minNodes,
+          intervalMs: int(v.interval, '--interval', 2_000, 100, 60_000),
+          cooldownMs: int(v.cooldown, '--cooldown', 10_000, 0, 600_000),
+          horizonS: int(v.horizon, '--horizon', 30, 1, 3_600),
+          durationS: int(v.duration, '--duration', 600, 1, 86_400),
+          untilIdle: v['until-idle'] === true,
+          json: v.json === true,
+          readyTimeoutMs,
         }),
       };
     }

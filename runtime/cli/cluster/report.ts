@@ -49,6 +49,8 @@ export function reportEndpoints(state: ClusterState, passing: Passing, out: Out)
   }
   if (state.postgres != null) out(`  postgres   ${state.postgres.url}   pid ${state.postgres.pid}   data ${state.postgres.dataDir}`);
   if (state.durability !== undefined) out(`  durability ${state.durability}`);
+  if (state.kafka != null) out(`  kafka      ${state.kafka.bootstrap}   pid ${state.kafka.pid}   log ${state.kafka.log}`);
+  for (const s of state.streams ?? []) out(`  stream     topic ${s.topic} (${s.partitions} partitions) into ${s.target} on every node`);
   out('');
   const rows = state.nodes.map((n) => {
     const u = nodeUrls(n);
@@ -61,5 +63,6 @@ export function reportEndpoints(state: ClusterState, passing: Passing, out: Out)
   out(`  status   ${cmd('status')}`);
   out(`  crash    ${cmd(`kill ${last}`)}   then: ${cmd(`start ${last}`)}`);
   out(`  grow     ${cmd('add')}`);
+  if ((state.streams ?? []).length > 0) out(`  scale    ${cmd('autoscale --max-nodes 4 --lag-target 5000')}`);
   out(`  stop     ${cmd('down')}`);
 }

@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writ
 import { join } from 'node:path';
 import type { PostgresRecord } from '../durable.js';
 import type { MemberInfo } from '../hazelcast/members.js';
+import type { ClusterStream, KafkaRecord } from './kafka-broker.js';
 import { isAlive } from './processes.js';
 
 export const STATE_FILE = 'cluster.json';
@@ -62,6 +63,10 @@ export interface ClusterState {
   readonly postgres?: PostgresRecord | null;
   /** How the members keep data, in words. */
   readonly durability?: string;
+  /** The Kafka broker `up --kafka` started, or none. */
+  readonly kafka?: KafkaRecord | null;
+  /** Topics the nodes consume (`up --kafka-stream`); their `--stream` flags are in nodeFlags. */
+  readonly streams?: readonly ClusterStream[];
   readonly nodes: readonly NodeRecord[];
 }
 

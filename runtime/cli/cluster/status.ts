@@ -5,6 +5,7 @@
 import { isOurRecordedPostgres } from '../durable.js';
 import { agentReady, isOurAgent, passingIds } from './consul-agent.js';
 import { isOurMember, knownMembers } from './down.js';
+import { isOurBroker } from './kafka-broker.js';
 import { isOurNode, nodeReadiness, nodeUrls } from './node-process.js';
 import { portAnswers } from './ports.js';
 import type { Passing } from './report.js';
@@ -35,6 +36,7 @@ export interface ClusterStatus {
   readonly consul: { readonly pid: number; readonly alive: boolean; readonly ready: boolean; readonly url: string; readonly ui: string } | null;
   readonly hazelcast: { readonly clusterName: string; readonly members: readonly { address: string; pid: number; alive: boolean; listening: boolean }[] } | null;
   readonly postgres: { readonly pid: number; readonly alive: boolean; readonly listening: boolean; readonly url: string } | null;
+  readonly kafka: { readonly pid: number; readonly alive: boolean; readonly listening: boolean; readonly bootstrap: string } | null;
   readonly nodes: readonly NodeStatus[];
   /** Service ids Consul lists as passing, or why it could not be asked. */
   readonly passing: Passing;
@@ -82,13 +84,16 @@ export async function collectStatus(dir: string): Promise<ClusterStatus | undefi
   const ids = new Set(state.nodes.map((n) => n.id));
   const pgAlive = state.postgres != null && isOurRecordedPostgres(state.postgres);
   const postgres = state.postgres == null ? null : { pid: state.postgres.pid, alive: pgAlive, listening: pgAlive && (await portAnswers(state.postgres.port)), url: state.postgres.url };
-  const healthy = (consul?.ready ?? false) && members.every((m) => m.listening) && (postgres === null || postgres.listening) && nodes.every((n) => n.ready === 'ready' && n.consul === 'passing');
+  const kafkaAlive = state.kafka != null && isOurBroker(state.kafka);
+  const kafka = state.kafka == null ? null : { pid: state.kafka.pid, alive: kafkaAlive, listening: kafkaAlive && (await portAnswers(state.kafka.port)), bootstrap: state.kafka.bootstrap };
+  const healthy = (consul?.ready ?? false) && members.every((m) => m.listening) && (postgres === null || postgres.listening) && (kafka === null || kafka.listening) && nodes.every((n) => n.ready === 'ready' && n.consul === 'passing');
   return {
     name: state.name,
     dir: state.dir,
     consul,
     hazelcast: state.hazelcast === null ? null : { clusterName: state.hazelcast.clusterName, members },
     postgres,
+    kafka,
     nodes,
     passing,
     others: Array.isArray(passing) ? passing.filter((id) => !ids.has(id)) : [],
@@ -115,6 +120,7 @@ export async function status(dir: string, json: boolean, out: Out, err: Out): Pr
     rows.push([`hazelcast-${i + 1}`, String(m.pid), yesNo(m.alive), m.alive ? yesNo(m.listening) : '-', '-', '-', '-', m.address]);
   }
   if (s.postgres !== null) rows.push(['postgres', String(s.postgres.pid), yesNo(s.postgres.alive), s.postgres.alive ? yesNo(s.postgres.listening) : '-', '-', '-', '-', s.postgres.url]);
+  if (s.kafka !== null) rows.push(['kafka', String(s.kafka.pid), yesNo(s.kafka.alive), s.kafka.alive ? yesNo(s.kafka.listening) : '-', '-', '-', '-', s.kafka.bootstrap]);
   for (const n of s.nodes) {
     const ready = n.ready === 'ready' ? 'yes' : n.ready === '-' ? '-' : `NO (${n.ready})`;
     const consul = n.consul === 'passing' ? 'passing' : n.consul === 'unknown' ? '?' : 'NOT PASSING';

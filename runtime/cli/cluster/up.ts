@@ -11,6 +11,7 @@ import { isOurRecordedPostgres, type PostgresRecord, prepareDurable } from '../d
 import { fetchMemberJar, startMembers } from '../hazelcast/members.js';
 import { fetchConsulBinary, isOurAgent, startAgent } from './consul-agent.js';
 import { isOurMember, knownMembers, teardown } from './down.js';
+import { createStreamTopic, isOurBroker, startClusterBroker, streamFlag } from './kafka-broker.js';
 import { isOurNode, launchNode, nodeArgs, waitNodeReady } from './node-process.js';
 import type { UpOptions } from './options.js';
 import { defaultActors } from './paths.js';
@@ -29,6 +30,7 @@ export function anyRunning(state: ClusterState): boolean {
     state.nodes.some(isOurNode) ||
     knownMembers(state).some(isOurMember) ||
     (state.postgres != null && isOurRecordedPostgres(state.postgres)) ||
+    (state.kafka != null && isOurBroker(state.kafka)) ||
     (state.consul !== null && isOurAgent(state.consul))
   );
 }
@@ -108,7 +110,7 @@ export async function up(dir: string, o: UpOptions, out: Out): Promise<number> {
     const actors = o.actors ?? defaultActors();
     checkActors(actors);
     const started = Date.now();
-    progress.note(`starting a local cluster: ${o.nodes} node(s), ${o.members} Hazelcast member(s), one Consul agent; run folder ${dir}`);
+    progress.note(`starting a local cluster: ${o.nodes} node(s), ${o.members} Hazelcast member(s), one Consul agent${o.kafka ? ', one Kafka broker' : ''}; run folder ${dir}`);
 
     const binary = await progress.step('getting the Consul agent (downloaded once, then cached)', async (detail) => {
       const path = await fetchConsulBinary(detail);
@@ -159,13 +161,32 @@ export async function up(dir: string, o: UpOptions, out: Out): Promise<number> {
     const members = running.members.map((m) => m.address);
     record({ ...state!, hazelcast: { clusterName: name, dir: hzDir, members: running.members } });
 
+    let nodeFlags = o.nodeFlags;
+    if (o.kafka) {
+      const kafka = await progress.step('starting the Kafka broker (jars downloaded once, then cached)', async (detail) => {
+        const k = await startClusterBroker(dir, detail, (launched) => record({ ...state!, kafka: launched }));
+        detail(`pid ${k.pid} on ${k.bootstrap}, log ${k.log}`);
+        return k;
+      });
+      checkpoint();
+      const stream = o.stream;
+      if (stream !== undefined) {
+        await progress.step(`topic '${stream.topic}' (${stream.partitions} partitions) into ${stream.target}`, async (detail) => {
+          detail(await createStreamTopic(kafka.bootstrap, stream));
+        });
+        nodeFlags = [...nodeFlags, ...streamFlag(kafka, stream)];
+        record({ ...state!, streams: [stream], nodeFlags });
+      }
+      checkpoint();
+    }
+
     for (let n = 1; n <= o.nodes; n++) {
       checkpoint();
       const id = `node-${n}`;
       const ports = nodePorts(base, n)!;
       const zone = o.zones.length === 0 ? '' : o.zones[(n - 1) % o.zones.length]!;
       const args = nodeArgs({
-        id, ...ports, zone, consulUrl: consul.url, hazelcastCluster: name, hazelcastMembers: members, actors, extraFlags: o.nodeFlags,
+        id, ...ports, zone, consulUrl: consul.url, hazelcastCluster: name, hazelcastMembers: members, actors, extraFlags: nodeFlags,
       });
       const node = launchNode({ id, ...ports, zone, args, dir, secret });
       record({ ...state!, nodes: [...state!.nodes, node] });
