@@ -34,10 +34,10 @@ after(async () => {
   await kafka?.stop();
 });
 
-async function createTopic(topic: string): Promise<void> {
+async function createTopic(topic: string, partitions = PARTITIONS): Promise<void> {
   const admin = client.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   await admin.disconnect();
 }
 
@@ -183,5 +183,35 @@ describe('backpressure: a node with a small backlog bound', () => {
     assert.ok(pauses > 0, `the intake paused (pauses ${pauses}, retries ${retries})`);
     assert.equal(await metric(http, 'troupe_stream_records_total', { topic, outcome: 'failed' }), 0);
     console.log(`# backpressure: ${pauses} pauses, ${retries} resends after E_OVERLOADED or the like`);
+  });
+});
+
+describe('lag while a partition is held up', () => {
+  let node: TroupeNode;
+  const topic = 'lag-held';
+  let http = '';
+
+  before(async () => {
+    await createTopic(topic, 1);
+    node = await startNode(['--stream', `kafka:${kafka.bootstrap}:${topic}:Log.dawdle`]);
+    http = `http://127.0.0.1:${node.port}`;
+  });
+
+  after(async () => {
+    await node?.stop();
+  });
+
+  test('records produced behind a slow batch show in the lag gauge before that batch ends', { timeout: 60_000 }, async () => {
+    // Three 3 s turns of one key: its partition's batch runs ~9 s, and kafkajs fetches nothing more for it meanwhile.
+    await producer.send({ topic, messages: [3000, 3000, 3000].map((ms) => ({ key: 'slow', value: JSON.stringify(ms) })) });
+    await until('the batch under way', () => metric(http, 'troupe_stream_lag', { topic }), (n) => n >= 1, 10_000);
+    const heldSince = Date.now();
+    await producer.send({ topic, messages: Array.from({ length: 50 }, () => ({ key: 'quick', value: '0' })) });
+    // Within one end-offset read (5 s), well before the slow batch is done.
+    const lag = await until('lag past the new records', () => metric(http, 'troupe_stream_lag', { topic }), (n) => n >= 50, 7_000);
+    const slowDone = await metric(http, 'troupe_stream_records_total', { topic, outcome: 'applied' });
+    assert.ok(!(slowDone >= 3), `the slow batch was still under way when the lag showed ${lag} (${slowDone} applied, ${Date.now() - heldSince} ms)`);
+    await until('all applied', () => metric(http, 'troupe_stream_records_total', { topic, outcome: 'applied' }), (n) => n === 53, 30_000);
+    await until('lag back to 0', () => metric(http, 'troupe_stream_lag', { topic }), (n) => n === 0, 10_000);
   });
 });

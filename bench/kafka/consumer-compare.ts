@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { startBroker } from '../../runtime/cli/kafka/broker.js';
+import { bareKafkajsRead } from './bare-read.js';
 
 const require = createRequire(import.meta.url);
 /** A package's installed version (read from its folder: not every package exports its package.json). */
@@ -56,32 +57,8 @@ async function produce(brokers: string[]): Promise<void> {
 }
 
 async function readWithKafkajs(brokers: string[]): Promise<Row> {
-  const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: 'bench-kafkajs', sessionTimeout: 10_000 });
-  const started = performance.now();
-  let seen = 0;
-  await consumer.connect();
-  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kafkajs read ${seen} of ${RECORDS} in ${RUN_LIMIT_MS} ms`)), RUN_LIMIT_MS);
-    void consumer.run({
-      autoCommit: false,
-      // eachBatch: kafkajs's fastest path, and the one an intake that commits per partition would use.
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          JSON.parse(m.value!.toString());
-          seen++;
-        }
-        if (seen >= RECORDS) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  const seconds = (performance.now() - started) / 1000;
-  await consumer.disconnect();
-  return { client: `kafkajs ${packageVersion('kafkajs')}`, records: seen, seconds, perSecond: seen / seconds };
+  const r = await bareKafkajsRead(brokers, TOPIC, RECORDS, 'bench-kafkajs', RUN_LIMIT_MS);
+  return { client: `kafkajs ${packageVersion('kafkajs')}`, ...r };
 }
 
 async function readWithPlatformatic(brokers: string[]): Promise<Row> {

@@ -32,6 +32,13 @@ const COMMIT_EVERY_MS = 1_000;
 /** The share of the node's backlog bound past which partitions pause, before the node has to refuse calls. */
 const BACKLOG_SHARE = 0.5;
 const RECONNECT_MS = 2_000;
+/**
+ * How often the partitions' end offsets are read from the broker. A batch
+ * brings its partition's high-water mark, but a paused partition fetches no
+ * batch, so without this its lag gauge would freeze at the moment it paused,
+ * just when lag matters most.
+ */
+const END_OFFSETS_EVERY_MS = 5_000;
 /** Each record's call deadline: the node's default is for interactive callers; a stream can wait. */
 const CALL_TIMEOUT_MS = 30_000;
 
@@ -83,7 +90,8 @@ export class KafkaIntake implements StreamIntake {
   /** Connects, joins the group and runs; on a failure (broker down at start, a crash kafkajs will not restart) tries again until stopped. */
   private async connectLoop(): Promise<void> {
     while (!this.stopping) {
-      const consumer = this.newConsumer();
+      const kafka = this.newKafka();
+      const consumer = this.newConsumer(kafka);
       this.consumer = consumer;
       try {
         await consumer.connect();
@@ -104,6 +112,7 @@ export class KafkaIntake implements StreamIntake {
           partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
           eachBatch: (payload) => this.trackBatch(payload),
         });
+        const endOffsets = this.watchEndOffsets(kafka);
         this.host.log.log('info', 'stream_started', { topic: this.spec.topic, brokers: this.spec.brokers, group: this.host.groupId(this.spec.topic), target: `${this.spec.type}.${this.spec.method}` });
         const stopped = new Promise<null>((resolve) => {
           const timer = setInterval(() => {
@@ -113,7 +122,7 @@ export class KafkaIntake implements StreamIntake {
             }
           }, 100);
         });
-        const error = await Promise.race([crashed, stopped]);
+        const error = await Promise.race([crashed, stopped]).finally(() => endOffsets.stop());
         if (error === null) return;
         this.host.log.log('error', 'stream_crashed', { topic: this.spec.topic, error: error.message });
       } catch (err) {
@@ -125,18 +134,52 @@ export class KafkaIntake implements StreamIntake {
     }
   }
 
-  private newConsumer(): Consumer {
+  /** Reads the end offsets of the partitions this node holds every END_OFFSETS_EVERY_MS, until stopped. */
+  private watchEndOffsets(kafka: Kafka): { stop(): Promise<void> } {
+    const admin = kafka.admin();
+    let connected: Promise<void> | null = null;
+    const timer = setInterval(() => {
+      if (this.partitions.size === 0) return;
+      connected ??= admin.connect().catch((err: unknown) => {
+        connected = null;
+        throw err;
+      });
+      connected
+        .then(() => admin.fetchTopicOffsets(this.spec.topic))
+        .then((ends) => {
+          for (const e of ends) {
+            const p = this.partitions.get(e.partition);
+            const high = BigInt(e.high);
+            if (p !== undefined && high > p.highWatermark) p.highWatermark = high;
+          }
+        })
+        // A missed read leaves the last figure; the next tick tries again.
+        .catch(() => {});
+    }, END_OFFSETS_EVERY_MS);
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+        if (connected !== null) await admin.disconnect().catch(() => {});
+      },
+    };
+  }
+
+  private newKafka(): Kafka {
     const log = this.host.log;
     const topic = this.spec.topic;
-    const kafka = new Kafka({
+    return new Kafka({
       clientId: `troupe-${topic}`,
       brokers: [...this.spec.brokers],
       logLevel: KafkaLogLevel.WARN,
       // kafkajs's lines into the node's JSON log, as warnings and errors only (its INFO is per-rebalance chatter).
       logCreator: () => (entry: LogEntry) => log.log(LEVEL[entry.level] ?? 'info', 'kafka_client', { topic, message: entry.log.message, ...(entry.log.error === undefined ? {} : { error: entry.log.error }) }),
     });
+  }
+
+  private newConsumer(kafka: Kafka): Consumer {
     return kafka.consumer({
-      groupId: this.host.groupId(topic),
+      groupId: this.host.groupId(this.spec.topic),
       sessionTimeout: 10_000,
       rebalanceTimeout: 15_000,
       heartbeatInterval: 1_000,
@@ -198,7 +241,9 @@ export class KafkaIntake implements StreamIntake {
       s = { committed: null, highWatermark: 0n };
       this.partitions.set(batch.partition, s);
     }
-    s.highWatermark = BigInt(batch.highWatermark);
+    // The larger of the batch's mark and the last end offset read: a batch fetched before that read may carry an older one.
+    const high = BigInt(batch.highWatermark);
+    if (high > s.highWatermark) s.highWatermark = high;
     // Before this node's first commit, the batch's first offset is where the group stood.
     if (s.committed === null && batch.messages.length > 0) s.committed = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
     return s;
