@@ -5,9 +5,9 @@
  * the WebSocket URL for browsers, which cannot set headers). The token's
  * `sub` becomes the caller's identity (`this.caller` in handlers).
  */
-import { jwtVerify, errors as joseErrors } from 'jose';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { ErrorData } from '../../protocol/errors.js';
+import { verifyHs256 } from './hs256-jwt.js';
 
 export type AuthResult = { readonly caller: string | null } | { readonly error: ErrorData };
 
@@ -25,15 +25,16 @@ export function jwtAuthenticator(secret: string): Authenticator {
   const key = new TextEncoder().encode(secret);
   return {
     required: true,
-    async verify(token) {
+    // Synchronous on purpose: hs256-jwt.ts says why (a uWS bug with upgrades finished after an await).
+    verify(token) {
       if (token === null || token === '') return unauthorized('a token is required: send Authorization: Bearer <jwt> (or ?token= on the WebSocket URL)');
-      try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp'] });
-        return { caller: typeof payload.sub === 'string' ? payload.sub : null };
-      } catch (err) {
-        if (err instanceof joseErrors.JWTExpired) return unauthorized('the token has expired');
-        if (err instanceof joseErrors.JWTClaimValidationFailed) return unauthorized(`the token is missing a required claim (${err.claim})`);
-        return unauthorized('the token is not valid for this node (bad signature, algorithm or format)');
+      const r = verifyHs256(token, key);
+      if (r.ok) return { caller: typeof r.payload.sub === 'string' ? r.payload.sub : null };
+      switch (r.reason) {
+        case 'expired': return unauthorized('the token has expired');
+        case 'missing-exp': return unauthorized('the token is missing a required claim (exp)');
+        case 'not-yet-valid': return unauthorized('the token is not valid yet (nbf)');
+        default: return unauthorized('the token is not valid for this node (bad signature, algorithm or format)');
       }
     },
   };
@@ -58,6 +59,9 @@ export function presentedToken(authorization: string, query: string): string | n
  * Runs `then` with a verification's result on a uWS response: at once when
  * the result is already known, else when it settles, corked, and not at all
  * if the client went away meanwhile (uWS forbids touching an aborted response).
+ * The built-in authenticators answer at once; the deferred path is for an
+ * async one, and a WebSocket upgrade finished there meets the uWS bug that
+ * hs256-jwt.ts describes, so keep authenticators synchronous where possible.
  */
 export function whenVerified(res: HttpResponse, who: Promise<AuthResult> | AuthResult, then: (result: AuthResult) => void): void {
   if (!(who instanceof Promise)) {
