@@ -17,7 +17,7 @@ commands:
   call             call one actor method on a running node and print the result
   top              a live view of a cluster: nodes, calls/s, p99, backlog, breakers
   dev              run a node and restart it when its actor files change
-  cluster ...      a local cluster: Consul, Hazelcast and N nodes (up|status|kill|start|add|down)
+  cluster ...      a local cluster: Consul, Hazelcast, N nodes, optionally Kafka (up|status|kill|start|add|autoscale|down)
   hazelcast ...    start, inspect and stop local Hazelcast members (up|status|down|forget-lost)
 
 options:
