@@ -14,12 +14,12 @@
  */
 import { streamGroupId } from '../../streams/stream-intake.js';
 import { GroupLagReader, type GroupLag } from './group-lag.js';
-import { add, kill } from './node-commands.js';
+import { add, kill, loadState, nodeNumber } from './node-commands.js';
 import { isOurNode } from './node-process.js';
 import type { AutoscaleOptions } from './options.js';
 import { sleep } from './processes.js';
 import { decide, type LagSample, type ScaleAction } from './scale-policy.js';
-import { type ClusterState, type NodeRecord, readState } from './state.js';
+import { type NodeRecord, readState } from './state.js';
 import type { Out } from './table.js';
 
 /** Samples kept for the rate and the drain rule; older ones only fill memory. */
@@ -36,14 +36,6 @@ export interface TimelineEntry {
   readonly why: string;
   readonly node?: string;
 }
-
-function loadState(dir: string): ClusterState {
-  const state = readState(dir);
-  if (state === undefined) throw new Error(`no cluster recorded in ${dir}; start one with 'troupe cluster up --kafka-stream TOPIC:Type.method'`);
-  return state;
-}
-
-const nodeNumber = (n: NodeRecord): number => Number(/^node-(\d+)$/.exec(n.id)?.[1] ?? 0);
 
 function aliveNodes(dir: string): NodeRecord[] {
   return (readState(dir)?.nodes ?? []).filter(isOurNode);

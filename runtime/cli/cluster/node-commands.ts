@@ -15,10 +15,15 @@ import type { Out } from './table.js';
 /** A drained node exits within its drain time (5 s by default); allow for a slow grid. */
 const TERM_WAIT_MS = 30_000;
 
-function loadState(dir: string): ClusterState {
+export function loadState(dir: string): ClusterState {
   const state = readState(dir);
   if (state === undefined) throw new Error(`no cluster recorded in ${dir}; start one with 'troupe cluster up'`);
   return state;
+}
+
+/** The number in a node id (`node-3` is 3); 0 for an id the launcher did not make. */
+export function nodeNumber(n: Pick<NodeRecord, 'id'>): number {
+  return Number(/^node-(\d+)$/.exec(n.id)?.[1] ?? 0);
 }
 
 function findNode(state: ClusterState, id: string): NodeRecord {
@@ -113,7 +118,7 @@ export async function add(dir: string, zone: string, readyTimeoutMs: number, ext
     if (state.consul === null || state.hazelcast === null || state.hazelcast.members.length === 0) {
       throw new Error(`cluster '${state.name}' never finished starting; 'down' and 'up' again`);
     }
-    const numbers = state.nodes.map((x) => Number(/^node-(\d+)$/.exec(x.id)?.[1] ?? 0));
+    const numbers = state.nodes.map(nodeNumber);
     const n = Math.max(0, ...numbers) + 1;
     const id = `node-${n}`;
     const ports = await portsFor(state, n);
