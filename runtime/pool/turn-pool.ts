@@ -11,6 +11,8 @@ import { isErrorCode, toErrorData, type ErrorData } from '../../protocol/errors.
 import type { IdemRetention } from '../idem-keys.js';
 import type { DownMessage, GridOp, GroupResult, Task, TaskGroup, TaskResult, UpMessage, WorkerSettings } from './protocol.js';
 import { downChannel, tight, upChannel } from './protocol.js';
+import { DeadlineWheel } from '../deadline-wheel.js';
+import { TaskDeadline } from './task-deadline.js';
 
 export interface TurnPoolOptions {
   readonly name: string;
@@ -68,6 +70,8 @@ export class TurnPool {
   private readonly watched = new Set<import('node:worker_threads').Worker>();
   private busyMs = 0;
   private windowStart = performance.now();
+  /** Deadlines of the tasks in flight; a deadline fires up to one resolution (10 ms) late. */
+  private readonly deadlines = new DeadlineWheel<TaskDeadline>(10);
 
   constructor(readonly options: TurnPoolOptions, private readonly host: TurnPoolHost) {
     const channel = `troupe:${options.name}:${randomBytes(6).toString('hex')}`;
@@ -161,15 +165,18 @@ export class TurnPool {
       throw new TaskDataError({ code: 'E_BAD_REQUEST', message: `the call's arguments could not be encoded for a worker (${reason(err)})` });
     }
     const started = performance.now();
-    const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+    const deadline = new TaskDeadline(timeoutMs);
+    this.deadlines.add(deadline, Date.now() + Math.max(1, timeoutMs));
     let result: Uint8Array;
     try {
-      result = (await this.pool.run(task, { transferList: [task.buffer as ArrayBuffer], signal })) as Uint8Array;
+      result = (await this.pool.run(task, { transferList: [task.buffer as ArrayBuffer], signal: deadline })) as Uint8Array;
     } catch (err) {
-      if (signal.aborted) throw new TaskTimeout(timeoutMs);
+      if (deadline.aborted) throw new TaskTimeout(timeoutMs);
       // The worker refuses a task it cannot decode with plain error data; a thread that died throws an Error.
       if (err !== null && typeof err === 'object' && !(err instanceof Error) && isErrorCode((err as { code?: unknown }).code)) throw new TaskDataError(toErrorData(err));
       throw err;
+    } finally {
+      this.deadlines.remove(deadline);
     }
     // Time a task spends queued in piscina counts as busy too: the pool had no thread for it.
     this.busyMs += performance.now() - started;
@@ -219,6 +226,7 @@ export class TurnPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.deadlines.close();
     this.up.close();
     this.down.close();
     await this.pool.destroy();
