@@ -6,7 +6,6 @@
  *
  * Run with `npm run bench`; settings are in config.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +16,7 @@ import { sdkAvailable } from './drivers/troupe-sdk.js';
 import type { LoadPlan } from './load/closed-loop.js';
 import type { LoadReport } from './load/report.js';
 import { waitForQuiet } from './lib/cpu.js';
+import { gitDescribe } from './lib/git-commit.js';
 import type { DurabilityMode } from '../runtime/cli/hazelcast/members.js';
 import { defaultRunDir, SharedHazelcast } from './lib/hazelcast-cluster.js';
 import { runForJson } from './lib/processes.js';
@@ -41,16 +41,6 @@ function progress(line: string): void {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function gitDescribe(): string | null {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${commit}-dirty` : commit;
-  } catch {
-    return null;
-  }
 }
 
 function resolveClient(config: BenchConfig): ScenarioContext['wsClient'] {
@@ -211,7 +201,7 @@ async function main(): Promise<void> {
     cpuModel: cpuList[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
   };
-  const commit = gitDescribe();
+  const commit = gitDescribe(ROOT);
 
   const out = [
     '',

@@ -3,7 +3,8 @@
  *
  *   node dist/bench/http/main.js [--seconds 8] [--connections 50]
  *
- * autocannon (in this process) drives `POST /v1/actors/Counter/<key>/add`
+ * wrk (bench/http/wrk-load.ts; when it is on PATH, else autocannon in this
+ * process, which caps the figures; BENCH_HTTP_LOAD=autocannon forces it) drives `POST /v1/actors/Counter/<key>/add`
  * with body `[1]` over `--connections` keep-alive connections, keys
  * round-robin over 1000, against: a Troupe node (embedded grid: each call a
  * turn on a worker thread, committed before the answer), a trivial
@@ -11,10 +12,14 @@
  * add in memory (bench/http/servers.ts). Prints requests/s, latency and the
  * ratios Troupe / each; one JSON line. Bounded by `--seconds` per row.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitDescribe } from '../lib/git-commit.js';
 import autocannon from 'autocannon';
 import { startServer } from '../lib/processes.js';
 import { startCounterNode } from '../lib/troupe-node.js';
+import { wrkAvailable, wrkLoad } from './wrk-load.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
@@ -33,7 +38,10 @@ function args(): { seconds: number; connections: number } {
 
 interface Row { name: string; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; non2xx: number }
 
+const LOAD: 'wrk' | 'autocannon' = process.env.BENCH_HTTP_LOAD === 'autocannon' || !wrkAvailable() ? 'autocannon' : 'wrk';
+
 async function drive(name: string, port: number, o: { seconds: number; connections: number }): Promise<Row> {
+  if (LOAD === 'wrk') return { name, ...(await wrkLoad(ROOT, port, o)) };
   let n = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -81,10 +89,16 @@ async function main(): Promise<void> {
   rows.push(await trivial('node-http', o));
   rows.push(await trivial('uws-http', o));
   const troupe = rows[0]!;
-  const lines = [`POST /v1/actors/Counter/<key>/add, ${o.connections} connections, ${o.seconds} s per row (autocannon):`, 'row        requests/s  p50 ms  p99 ms  errors  non-2xx'];
+  const lines = [`POST /v1/actors/Counter/<key>/add, ${o.connections} connections, ${o.seconds} s per row (${LOAD === 'wrk' ? 'wrk, its own process, 1 thread' : 'autocannon in this process: it may be the limit, install wrk'}):`, 'row        requests/s  p50 ms  p99 ms  errors  non-2xx'];
   for (const r of rows) lines.push(`${r.name.padEnd(10)} ${String(r.requestsPerSecond).padStart(10)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}`);
   for (const r of rows.slice(1)) lines.push(`troupe / ${r.name}: ${(troupe.requestsPerSecond / r.requestsPerSecond).toFixed(2)}x`);
-  process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ event: 'http_bench', ...o, rows })}\n`);
+  const commit = gitDescribe(ROOT);
+  const json = { event: 'http_bench', commit, at: new Date().toISOString(), node: process.version, load: LOAD, ...o, rows };
+  // Kept like npm run bench's files: the figures a README quotes are the file the run wrote.
+  const kept = join(ROOT, 'bench', 'results', `${json.at.slice(0, 10)}-${commit ?? 'unknown'}-http.json`);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(kept, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(json)}\nresults: ${kept}\n`);
 }
 
 await main();
