@@ -188,8 +188,11 @@ export class Gateway implements ConnectionOwner {
     this.dirty.push(conn);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // Answers produced in one callback (a task's results, a commit batch) leave as one frame per connection.
-    queueMicrotask(() => this.flush());
+    // Once per event-loop turn, not per callback: the answers of every task that came back in one
+    // poll phase leave as one frame per connection, so the client wakes once for them, not once per
+    // task (1000 in flight, 6 interleaved pairs: calls per server CPU-second ~106k -> ~122k; a lone
+    // call's answer leaves in the check phase right after, as before).
+    setImmediate(() => this.flush());
   }
 
   /** Sends every connection's pending answers, one frame each. */
