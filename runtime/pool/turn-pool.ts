@@ -90,7 +90,10 @@ export class TurnPool {
       // Workers must keep their event loop running between tasks: turns awaiting
       // other actors resume there. 'sync' atomics would block it.
       atomics: 'disabled',
-      // Two tasks per worker hide the hand-off gap; more only deepens the queue.
+      // In effect one task per worker at a time: every task carries a deadline (a signal), and
+      // piscina's balancer gives an abortable task only to a worker running nothing. The tasks the
+      // scheduler keeps out beyond the threads (capacity()) wait in piscina's queue, posted the
+      // moment a worker answers.
       concurrentTasksPerWorker: 2,
       idleTimeout: 30_000,
       // piscina's timing histograms cost more per task than a whole batch of
