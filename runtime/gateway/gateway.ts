@@ -188,13 +188,11 @@ export class Gateway implements ConnectionOwner {
     this.dirty.push(conn);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // With calls still in flight on the connection, once per event-loop turn, not per callback:
-    // the answers of every task that came back in one poll phase leave as one frame per
-    // connection, so the client wakes once for them, not once per task (1000 in flight, 6
-    // interleaved pairs: calls per server CPU-second ~106k -> ~122k). A connection with nothing
-    // more to wait for gets its answer at once (a microtask), as a lone call should.
-    if (conn.inflight === 0) queueMicrotask(this.flushNow);
-    else setImmediate(this.flushNow);
+    // Answers produced in one callback (a task's results, a commit batch) leave as one frame per connection.
+    // (Once per event-loop turn while calls are in flight measured ~15% more calls per server
+    // CPU-second at 1000 in flight, but went out with the scheduler's setImmediate dispatch when
+    // the chaos suite failed: to be brought back on its own, with chaos runs, not on a hunch.)
+    queueMicrotask(this.flushNow);
   }
 
   private readonly flushNow = (): void => this.flush();
