@@ -52,7 +52,8 @@ export class ChaosMonkey {
   private readonly trouble = new Map<string, NodeTrouble>();
   private memberDown = false;
   private readonly pending = new Set<Promise<void>>();
-  private readonly t0 = Date.now();
+  /** Epoch ms the monkey started: its events' `t` counts from here. */
+  readonly t0 = Date.now();
   private readonly kinds: FaultKind[];
 
   constructor(private readonly cluster: ChaosCluster, private readonly o: MonkeyOptions) {
