@@ -28,7 +28,7 @@ import type { CallTracer } from './tracing/call-tracer.js';
 import { commitSpans, endTurnSpans, failTurnSpans, startTurnSpan, turnParent } from './tracing/turn-spans.js';
 import { OutboxDelivery } from './outbox/outbox-delivery.js';
 import { NO_WAKE, WAKE, WAKE_UNKNOWN, type GroupResult, type OutgoingEvent, type TaskGroup, type TurnMessage, type TurnResult } from './pool/protocol.js';
-import { TaskDataError, TaskTimeout, type TurnPool } from './pool/turn-pool.js';
+import { TaskDataError, TaskThreadEnded, TaskTimeout, type TurnPool } from './pool/turn-pool.js';
 import type { Wakeups } from './reminders/wakeups.js';
 import type { TypeBreakers } from './resilience/type-breakers.js';
 import type { KeyQuarantine } from './resilience/key-quarantine.js';
@@ -405,6 +405,13 @@ export class TurnScheduler {
         // The worker died (process.exit, a crash) or was terminated (a stuck handler): nothing
         // was committed, so every actor in the batch still has its old state.
         const cause = err instanceof Error ? err.message : String(err);
+        if (err instanceof TaskThreadEnded) {
+          // Ended under these turns for another actor's stuck one: they run again, answered by that run.
+          this.o.log.log('info', 'task_rerun', { reason: cause, groups: task.length });
+          for (const g of task) this.rerun(g[0]);
+          this.scheduleFlush();
+          return;
+        }
         this.o.log.log('warn', 'task_failed', { error: cause, groups: task.length, isolated, ...traceFields(this.traceparentsOf(task)) });
         if (!isolated && task.length > 1) {
           // One bad actor must not fail the others that shared its batch: run each group on its own once.
@@ -501,6 +508,17 @@ export class TurnScheduler {
     this.restoreAcks(run.act);
     if (this.tracer !== null) failTurnSpans(run.envs, error);
     for (const env of run.envs) env.fail(error);
+    this.release(run.act);
+  }
+
+  /** Puts a group that committed nothing back at the head of its actor's mailbox, to run again. */
+  private rerun(groupId: number): void {
+    const run = this.groups.get(groupId);
+    if (run === undefined) return;
+    this.groups.delete(groupId);
+    this.restoreAcks(run.act);
+    run.act.putBack(run.envs);
+    this.queuedTurns += run.envs.filter((e) => !e.done).length;
     this.release(run.act);
   }
 

@@ -171,6 +171,24 @@ describe('single writer', () => {
   });
 });
 
+describe('a thread ended for a stuck turn', () => {
+  // One thread: the stuck turn awaits in it while another actor's task runs there.
+  const s = nodeWithClient(['--threads', '1']);
+
+  test('the other turns running in it are run again, not failed: their callers get their answers, nothing is charged to them', async () => {
+    const stuck = s.client.call('Sloth', 'ended-under', 'stall', ['log-ended-under', 3000], { timeout: 400 });
+    await new Promise((r) => setTimeout(r, 150));
+    // Busy in the same thread from ~150 ms to ~2.6 s: the thread is ended at ~1.4 s (deadline + 1 s grace), mid-task.
+    const beside = s.client.call('Hostile', 'bystander', 'burn', [2500], { timeout: 15_000 });
+    assert.equal((await stuck).code, 'E_TIMEOUT');
+    const r = await beside;
+    assert.equal(r.value, 1, `the bystander's call answered ${JSON.stringify(r).slice(0, 300)}`);
+    assert.equal((await s.client.call('Hostile', 'bystander', 'get')).value, 1);
+    const ready = (await (await fetch(`http://127.0.0.1:${s.node.port}/health/ready`)).json()) as { breakers: Record<string, string> };
+    assert.equal(ready.breakers['actor:Hostile'], 'closed');
+  });
+});
+
 describe('poison keys', () => {
   const s = nodeWithClient();
 

@@ -60,6 +60,20 @@ export class TaskDataError extends Error {
   }
 }
 
+/**
+ * A task's thread was ended by the pool itself while the task ran in it:
+ * the thread also held an awaiting turn of another actor that ran past its
+ * deadline (terminate). This task's turns are not at fault and committed
+ * nothing; they are run again, never answered as failed (a tell answered so
+ * would count as delivered and be lost).
+ */
+export class TaskThreadEnded extends Error {
+  override name = 'TaskThreadEnded';
+  constructor(cause: string) {
+    super(`the worker thread was ended under this task to stop another actor's stuck turn (${cause})`);
+  }
+}
+
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class TurnPool {
@@ -67,6 +81,8 @@ export class TurnPool {
   private readonly up: BroadcastChannel;
   private readonly down: BroadcastChannel;
   private closed = false;
+  /** Threads this pool ended itself (terminate), counted: a task that failed while this moved may have been in one. */
+  private threadsEnded = 0;
   private readonly watched = new Set<import('node:worker_threads').Worker>();
   private busyMs = 0;
   private windowStart = performance.now();
@@ -168,6 +184,7 @@ export class TurnPool {
       throw new TaskDataError({ code: 'E_BAD_REQUEST', message: `the call's arguments could not be encoded for a worker (${reason(err)})` });
     }
     const started = performance.now();
+    const endedBefore = this.threadsEnded;
     const deadline = new TaskDeadline(timeoutMs);
     this.deadlines.add(deadline, Date.now() + Math.max(1, timeoutMs));
     let result: Uint8Array;
@@ -177,6 +194,10 @@ export class TurnPool {
       if (deadline.aborted) throw new TaskTimeout(timeoutMs);
       // The worker refuses a task it cannot decode with plain error data; a thread that died throws an Error.
       if (err !== null && typeof err === 'object' && !(err instanceof Error) && isErrorCode((err as { code?: unknown }).code)) throw new TaskDataError(toErrorData(err));
+      // piscina does not say which thread ran the task: any thread death while this pool ended one
+      // counts as that. A task that really killed its thread then does so again when run again, and
+      // is answered as such unless the pool happens to end another thread just then.
+      if (this.threadsEnded !== endedBefore && err instanceof Error) throw new TaskThreadEnded(err.message);
       throw err;
     } finally {
       this.deadlines.remove(deadline);
@@ -198,6 +219,7 @@ export class TurnPool {
   terminate(thread: number): boolean {
     const worker = this.pool.threads.find((w) => w.threadId === thread);
     if (worker === undefined) return false;
+    this.threadsEnded++;
     void worker.terminate();
     return true;
   }
