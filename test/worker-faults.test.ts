@@ -152,6 +152,25 @@ describe('worker deserialization', () => {
   });
 });
 
+describe('grid failures seen by a handler', () => {
+  test('a grid operation that fails without a code of ours reaches the handler as E_UNAVAILABLE (transient), not E_ACTOR_FAILED', async () => {
+    let answered: (r: unknown) => void = () => {};
+    const later = new Promise<unknown>((resolve) => (answered = resolve));
+    const pool = new TurnPool(
+      { name: 'grid-failure', modules: [MODULES.testActors], minThreads: 1, maxThreads: 1, callTimeoutMs: 5000, idem: { max: 0, ttlMs: 0, minAgeMs: 0, hardMax: 0 }, incarnation: 'test' },
+      { call: async () => null, grid: async () => { throw new Error('connection to the member lost'); }, deferredResult: (r) => answered(r), deferredFailed: () => {}, threadGone: () => {} },
+    );
+    try {
+      const [done] = await pool.run([[1, 'Log', 'grid-fail', null, [['gridReadCode', ['m'], null, null, 1]]]], 10_000);
+      // An awaiting handler answers over the side channel once its task has returned.
+      const result = (done.length > 0 ? done[0] : await later) as unknown[];
+      assert.deepEqual(result[2], [[1, 'E_UNAVAILABLE']]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('single writer', () => {
   const s = nodeWithClient();
 

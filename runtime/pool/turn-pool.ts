@@ -244,7 +244,10 @@ export class TurnPool {
     const work = msg.k === 'call' ? this.host.call(msg) : this.host.grid(msg.op, msg.name, msg.args, msg.w);
     work.then(
       (value) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: true, value }),
-      (err: unknown) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: false, error: toErrorData(err, 'E_ACTOR_FAILED') }),
+      // An error without a code of ours is the grid's or the node's (a member gone, a connection
+      // lost), never the callee's handler: transient. E_ACTOR_FAILED here would read as a business
+      // refusal, final, to a saga or a handler that retries only transient failures.
+      (err: unknown) => reply({ k: 'reply', w: msg.w, id: msg.id, ok: false, error: toErrorData(err, 'E_UNAVAILABLE') }),
     );
   }
 
