@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, readConfig, type BenchConfig } from './config.js';
 import type { DriverSpec } from './drivers/index.js';
@@ -17,6 +17,7 @@ import type { LoadPlan } from './load/closed-loop.js';
 import type { LoadReport } from './load/report.js';
 import { waitForQuiet } from './lib/cpu.js';
 import { gitDescribe } from './lib/git-commit.js';
+import { keepResults } from './lib/results-file.js';
 import type { DurabilityMode } from '../runtime/cli/hazelcast/members.js';
 import { defaultRunDir, SharedHazelcast } from './lib/hazelcast-cluster.js';
 import { runForJson } from './lib/processes.js';
@@ -238,10 +239,8 @@ async function main(): Promise<void> {
   };
   const text = `${JSON.stringify(json, null, 2)}\n`;
   writeFileSync(file, text);
-  // Also under bench/results/, named by day and commit, so the file a README table quotes is the file the run wrote (commit it with the table).
-  const kept = join(ROOT, 'bench', 'results', `${startedAt.toISOString().slice(0, 10)}-${commit ?? 'unknown'}${config.only === null ? '' : '-partial'}.json`);
-  mkdirSync(dirname(kept), { recursive: true });
-  writeFileSync(kept, text);
+  // Also under bench/results/ (commit it with the table it produced).
+  const kept = keepResults(ROOT, startedAt, config.only === null ? '' : '-partial', text);
   progress(`results written to ${file} and ${kept}`);
 }
 

@@ -12,10 +12,9 @@
  * add in memory (bench/http/servers.ts). Prints requests/s, latency and the
  * ratios Troupe / each; one JSON line. Bounded by `--seconds` per row.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitDescribe } from '../lib/git-commit.js';
+import { keepResults } from '../lib/results-file.js';
 import autocannon from 'autocannon';
 import { startServer } from '../lib/processes.js';
 import { startCounterNode } from '../lib/troupe-node.js';
@@ -94,10 +93,7 @@ async function main(): Promise<void> {
   for (const r of rows.slice(1)) lines.push(`troupe / ${r.name}: ${(troupe.requestsPerSecond / r.requestsPerSecond).toFixed(2)}x`);
   const commit = gitDescribe(ROOT);
   const json = { event: 'http_bench', commit, at: new Date().toISOString(), node: process.version, load: LOAD, ...o, rows };
-  // Kept like npm run bench's files: the figures a README quotes are the file the run wrote.
-  const kept = join(ROOT, 'bench', 'results', `${json.at.slice(0, 10)}-${commit ?? 'unknown'}-http.json`);
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(kept, `${JSON.stringify(json, null, 2)}\n`);
+  const kept = keepResults(ROOT, new Date(json.at), '-http', `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(json)}\nresults: ${kept}\n`);
 }
 
