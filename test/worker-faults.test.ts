@@ -206,6 +206,21 @@ describe('a thread ended for a stuck turn', () => {
     const ready = (await (await fetch(`http://127.0.0.1:${s.node.port}/health/ready`)).json()) as { breakers: Record<string, string> };
     assert.equal(ready.breakers['actor:Hostile'], 'closed');
   });
+
+  test('turns handed to the thread while it is being ended (before it has exited) are run again too', async () => {
+    const stuck = s.client.call('Sloth', 'ended-while', 'stall', ['log-ended-while', 3000], { timeout: 400 });
+    // A call every 2 ms from before the thread is ended (~1.4 s) until after it has exited.
+    const calls: Promise<Record<string, unknown>>[] = [];
+    await new Promise((r) => setTimeout(r, 1100));
+    for (let i = 0; i < 300; i++) {
+      calls.push(s.client.call('Hostile', `while-ending-${i % 20}`, 'bump', [], { timeout: 15_000 }));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal((await stuck).code, 'E_TIMEOUT');
+    const answers = await Promise.all(calls);
+    const failed = answers.filter((a) => a.op !== 'result');
+    assert.deepEqual(failed.slice(0, 3), [], `${failed.length} of ${answers.length} calls failed`);
+  });
 });
 
 describe('poison keys', () => {

@@ -81,8 +81,14 @@ export class TurnPool {
   private readonly up: BroadcastChannel;
   private readonly down: BroadcastChannel;
   private closed = false;
-  /** Threads this pool ended itself (terminate), counted: a task that failed while this moved may have been in one. */
-  private threadsEnded = 0;
+  /** Threads this pool is ending itself (terminate), until they have exited. */
+  private readonly ending = new Set<import('node:worker_threads').Worker>();
+  /**
+   * Exits of threads this pool ended, counted: a task whose thread died while this moved may
+   * have been in one. Counted at the exit, not at terminate(): until it has exited, piscina still
+   * gives the ending thread new tasks.
+   */
+  private endedExits = 0;
   private readonly watched = new Set<import('node:worker_threads').Worker>();
   private busyMs = 0;
   private windowStart = performance.now();
@@ -124,6 +130,9 @@ export class TurnPool {
         const thread = worker.threadId;
         worker.once('exit', () => {
           this.watched.delete(worker);
+          // piscina's own exit listener (added first) has failed the thread's tasks by now; their
+          // rejections are seen after this, so they find the count moved.
+          if (this.ending.delete(worker)) this.endedExits++;
           if (!this.closed) this.host.threadGone(thread);
         });
       }
@@ -184,7 +193,7 @@ export class TurnPool {
       throw new TaskDataError({ code: 'E_BAD_REQUEST', message: `the call's arguments could not be encoded for a worker (${reason(err)})` });
     }
     const started = performance.now();
-    const endedBefore = this.threadsEnded;
+    const exitsBefore = this.endedExits;
     const deadline = new TaskDeadline(timeoutMs);
     this.deadlines.add(deadline, Date.now() + Math.max(1, timeoutMs));
     let result: Uint8Array;
@@ -194,10 +203,10 @@ export class TurnPool {
       if (deadline.aborted) throw new TaskTimeout(timeoutMs);
       // The worker refuses a task it cannot decode with plain error data; a thread that died throws an Error.
       if (err !== null && typeof err === 'object' && !(err instanceof Error) && isErrorCode((err as { code?: unknown }).code)) throw new TaskDataError(toErrorData(err));
-      // piscina does not say which thread ran the task: any thread death while this pool ended one
-      // counts as that. A task that really killed its thread then does so again when run again, and
+      // piscina does not say which thread ran the task: any thread death while a thread this pool
+      // ended exited counts as that. A task that really killed its thread then does so again when run again, and
       // is answered as such unless the pool happens to end another thread just then.
-      if (this.threadsEnded !== endedBefore && err instanceof Error) throw new TaskThreadEnded(err.message);
+      if (this.endedExits !== exitsBefore && err instanceof Error) throw new TaskThreadEnded(err.message);
       throw err;
     } finally {
       this.deadlines.remove(deadline);
@@ -219,7 +228,7 @@ export class TurnPool {
   terminate(thread: number): boolean {
     const worker = this.pool.threads.find((w) => w.threadId === thread);
     if (worker === undefined) return false;
-    this.threadsEnded++;
+    this.ending.add(worker);
     void worker.terminate();
     return true;
   }
