@@ -85,7 +85,10 @@ test('a producer burst makes the loop add a node, the drained lag makes it drain
   assert.equal(summary.drains, 1);
   assert.equal(summary.failed_changes, 0);
   assert.equal(summary.nodes_at_end, 1);
-  assert.equal(summary.applied, RECORDS, 'the group committed every record once');
+  // What the group committed in all, not `applied` (committed during the loop): on a busy machine
+  // the producer can be under way, and the first records applied, before the loop's first sample.
+  assert.equal(timeline.at(-1)!.committed, RECORDS, 'the group committed every record once');
+  assert.ok(summary.applied! > 0 && summary.applied! <= RECORDS);
   assert.equal(timeline.at(-1)!.lag, 0);
 
   // The node left running holds every account now (node-2's actors moved back to it).
