@@ -365,7 +365,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const violations = checkRun({ accounts, initialBalance: o.initialBalance, transfers: load.transfers }, { ...observed, resumed });
 
-    // Relays and reminders: every tell delivered, every reminder past due (plus a failover's worth), then read.
+    // Relays and reminders: every tell delivered, every reminder past due (plus a failover's worth), then read (late firings waited for).
     const drainMs = await outboxesDrained(cluster.urls, 30_000);
     if (drainMs < 0) violations.push({ kind: 'relay_lost', detail: 'outboxes still hold tells 30 s after the load' });
     const waitDue = reminders.lastDue + FAILOVER_BOUND_MS - Date.now();
