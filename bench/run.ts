@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   const text = `${JSON.stringify(json, null, 2)}\n`;
   writeFileSync(file, text);
   // Also under bench/results/ (commit it with the table it produced).
-  const kept = keepResults(ROOT, startedAt, config.only === null ? '' : '-partial', text);
+  const kept = keepResults(ROOT, startedAt, commit, config.only === null ? '' : '-partial', text);
   progress(`results written to ${file} and ${kept}`);
 }
 

@@ -529,8 +529,7 @@ export class TurnScheduler {
     if (run === undefined) return;
     this.groups.delete(groupId);
     this.restoreAcks(run.act);
-    run.act.putBack(run.envs);
-    this.queuedTurns += run.envs.filter((e) => !e.done).length;
+    this.queuedTurns += run.act.putBack(run.envs);
     this.release(run.act);
   }
 
@@ -617,8 +616,7 @@ export class TurnScheduler {
           this.restoreAcks(act);
           this.adoptRecord(act, record);
           act.validatedAt = readAt;
-          act.putBack(run.envs);
-          this.queuedTurns += run.envs.filter((e) => !e.done).length;
+          this.queuedTurns += act.putBack(run.envs);
           this.release(act);
         }
         this.scheduleFlush();
@@ -670,8 +668,7 @@ export class TurnScheduler {
       this.release(act);
       return;
     }
-    act.putBack(run.envs);
-    this.queuedTurns += run.envs.filter((e) => !e.done).length;
+    this.queuedTurns += act.putBack(run.envs);
     // Still busy while it waits, so no other group of this actor starts meanwhile.
     setTimeout(() => this.release(act), Math.random() * CONFLICT_JITTER_MS);
   }
@@ -735,8 +732,7 @@ export class TurnScheduler {
         else moved.push(env);
       }
       if (keep.length > 0) {
-        act.putBack(keep);
-        this.queuedTurns += keep.length;
+        this.queuedTurns += act.putBack(keep);
       } else if (act.running === null) {
         this.activations.drop(act);
       }

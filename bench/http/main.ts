@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   for (const r of rows.slice(1)) lines.push(`troupe / ${r.name}: ${(troupe.requestsPerSecond / r.requestsPerSecond).toFixed(2)}x`);
   const commit = gitDescribe(ROOT);
   const json = { event: 'http_bench', commit, at: new Date().toISOString(), node: process.version, load: LOAD, ...o, rows };
-  const kept = keepResults(ROOT, new Date(json.at), '-http', `${JSON.stringify(json, null, 2)}\n`);
+  const kept = keepResults(ROOT, new Date(json.at), commit, '-http', `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(json)}\nresults: ${kept}\n`);
 }
 

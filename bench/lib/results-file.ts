@@ -5,12 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitDescribe } from './git-commit.js';
 
-/** Writes `text` to the results file of a run that started `at`; returns its path. */
-export function keepResults(root: string, at: Date, suffix: string, text: string): string {
+/** Writes `text` to the results file of a run that started `at` on `commit` (gitDescribe); returns its path. */
+export function keepResults(root: string, at: Date, commit: string | null, suffix: string, text: string): string {
   const dir = join(root, 'bench', 'results');
-  const file = join(dir, `${at.toISOString().slice(0, 10)}-${gitDescribe(root) ?? 'unknown'}${suffix}.json`);
+  const file = join(dir, `${at.toISOString().slice(0, 10)}-${commit ?? 'unknown'}${suffix}.json`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text);
   return file;

@@ -203,9 +203,9 @@ export class TurnPool {
       if (deadline.aborted) throw new TaskTimeout(timeoutMs);
       // The worker refuses a task it cannot decode with plain error data; a thread that died throws an Error.
       if (err !== null && typeof err === 'object' && !(err instanceof Error) && isErrorCode((err as { code?: unknown }).code)) throw new TaskDataError(toErrorData(err));
-      // piscina does not say which thread ran the task: any thread death while a thread this pool
-      // ended exited counts as that. A task that really killed its thread then does so again when run again, and
-      // is answered as such unless the pool happens to end another thread just then.
+      // piscina does not say which thread ran the task: a thread death during which a thread this
+      // pool ended exited counts as that. A task that really killed its thread does so again when
+      // run again, and is answered as such unless the pool happens to end another thread just then.
       if (this.endedExits !== exitsBefore && err instanceof Error) throw new TaskThreadEnded(err.message);
       throw err;
     } finally {

@@ -74,11 +74,12 @@ export class Activation {
     return out;
   }
 
-  /** Puts a group back at the front, in its original order (after a conflict). */
-  putBack(envs: readonly Envelope[]): void {
+  /** Puts a group back at the front, in its original order (after a conflict); returns how many were still live. */
+  putBack(envs: readonly Envelope[]): number {
     const live = envs.filter((e) => !e.done);
     this.queue.splice(0, this.head, ...live);
     this.head = 0;
+    return live.length;
   }
 
   /** The record must be read again before the next turn (ownership moved, a write's outcome is unknown). */
