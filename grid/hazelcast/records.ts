@@ -47,9 +47,10 @@ import { decodeRecord, encodeRecord, versionOf } from './record-codec.js';
  * own table and always written through when a store is configured). The
  * marker is written right after the record is created and before the create
  * is acknowledged; a read asks for records and markers in parallel (the same
- * round trip), and a record that is absent while its marker is present reads
- * as lost. The order matters: marker first would make a create that failed
- * half-way look like a loss. A record found without its marker (its creator
+ * round trip), and a record that is absent while its marker is present, and
+ * still absent when read again after the marker was seen, reads as lost.
+ * The order matters: marker first would make a create that failed half-way
+ * look like a loss. A record found without its marker (its creator
  * died between the two writes, or it predates markers) gets one on that read,
  * before the record is handed out, so every record anyone acts on is covered.
  */
@@ -81,6 +82,25 @@ export class RecordStore {
         ];
       }),
     );
+    // A record that was absent while its marker was present may be one
+    // created during this read: the two fetches run in parallel, so the
+    // record's could have run before its creator's putIfAbsent and the
+    // marker's after the marker write that follows it. The marker being
+    // visible means the record was stored before it, so a second read of the
+    // record, sent after the marker was seen, finds it unless it is really
+    // gone. Only this rare case pays the extra round trip.
+    const suspect = keys.filter((k) => {
+      const id = recordId(k.type, k.key);
+      return marked.has(id) && !found.has(id);
+    });
+    if (suspect.length > 0) {
+      await Promise.all(
+        suspect.map(async (k) => {
+          const v = await (await this.maps(actorMapName(k.type))).get(k.key);
+          if (v != null) found.set(recordId(k.type, k.key), v);
+        }),
+      );
+    }
     const unmarked = keys.filter((k) => {
       const id = recordId(k.type, k.key);
       return found.has(id) && !marked.has(id);
