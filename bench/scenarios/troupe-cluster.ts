@@ -27,7 +27,7 @@ function twoNodes(name: string, owner: 'a' | 'b'): Scenario {
     description: owner === 'a'
       ? 'Troupe: 2-node cluster, client on node a, Counter actors owned by node a (no forwarding)'
       : 'Troupe: 2-node cluster, client on node a, Counter actors owned by node b (every call forwarded a → b and back)',
-    ...(owner === 'b' ? { targets: { 'troupe-2node-local': 0.5 } } : {}),
+    ...(owner === 'b' ? { targets: { 'troupe-2node-local': 0.7 } } : {}),
     async start(ctx) {
       const missing = ['bin/troupe.js', COUNTER_ACTOR].filter((p) => !existsSync(join(ctx.root, p)));
       if (missing.length > 0) return { skipped: `not available yet: ${missing.join(', ')} missing` };
@@ -39,7 +39,7 @@ function twoNodes(name: string, owner: 'a' | 'b'): Scenario {
           name: `troupe node ${id}`,
           command: process.execPath,
           // One worker thread per node: two nodes and the client already share this machine's cores.
-          args: ['bin/troupe.js', 'start', '--node-id', id, '--port', String(port), '--link-port', String(link), '--discovery', 'static', '--peers', peers, '--actors', COUNTER_ACTOR, '--threads', '1'],
+          args: [...ctx.config.troupeNodeFlags, 'bin/troupe.js', 'start', '--node-id', id, '--port', String(port), '--link-port', String(link), '--discovery', 'static', '--peers', peers, '--actors', COUNTER_ACTOR, '--threads', '1'],
           cwd: ctx.root,
           env: { ...env, TROUPE_CLUSTER_SECRET: SECRET },
           timeoutMs: 30_000,

@@ -23,9 +23,10 @@ export function troupeHazelcast(commitWindowMs: number | null, inSweep = false):
     family: TROUPE_HAZELCAST,
     kind: 'troupe',
     group: 'hazelcast',
-    // Issue #3: at least twice what the same service built on Moleculer does,
-    // and at least 0.7x of the raw client doing the same version-checked write.
-    targets: { 'moleculer-hazelcast': 2, 'hazelcast-raw': 0.7 },
+    // Issue #3: at least twice what the same service built on Moleculer does;
+    // issue #11: at least 0.9x of the raw client doing the same version-checked
+    // write (issue #3 asked 0.7x).
+    targets: { 'moleculer-hazelcast': 2, 'hazelcast-raw': 0.9 },
     description: `Troupe: one node (bin/troupe.js start --grid hazelcast, ${window}) hosting the Counter example, Counter.add(1) over WebSocket; each turn group commits with replaceIfSame on ${COUNTER_MAP}`,
     async start(ctx) {
       const missing = troupeMissing(ctx);

@@ -6,6 +6,8 @@ export const troupe: Scenario = {
   name: 'troupe',
   kind: 'troupe',
   description: 'Troupe: one node (bin/troupe.js start, embedded grid) hosting the Counter example, Counter.add(1) over WebSocket',
+  // Issue 11's targets at 1000 in flight: 3x either Moleculer row, 0.4x the socket layer's ceiling.
+  targets: { 'moleculer-tcp': 3, 'moleculer-tcp-cbor': 3, 'raw-uws': 0.4 },
   async start(ctx) {
     return troupeMissing(ctx) ?? startTroupeNode(ctx);
   },
@@ -20,6 +22,7 @@ export const troupeWs: Scenario = {
   name: 'troupe-ws',
   kind: 'troupe',
   description: 'troupe with the bench\'s own ws + msgpack client (drivers/ws-batch.ts) instead of the SDK',
+  targets: { 'moleculer-tcp': 2.5, 'moleculer-tcp-cbor': 2.5 },
   async start(ctx) {
     return startTroupeNode(ctx, { client: 'ws-batch' });
   },
