@@ -36,7 +36,12 @@ export const PASSING_KEY_MARGIN_MS = 5_000;
 
 /** `~fwd:<node>.<incarnation>/<seq>`: the sender's process and its call's sequence number. */
 export function autoIdemKey(node: string, incarnation: string, seq: number): string {
-  return `${AUTO_IDEM_PREFIX}${node}.${incarnation}/${seq}`;
+  return `${autoIdemPrefix(node, incarnation)}${seq}`;
+}
+
+/** `~fwd:<node>.<incarnation>/`: the part of a forwarder's made-up keys that is the same for all its calls. */
+export function autoIdemPrefix(node: string, incarnation: string): string {
+  return `${AUTO_IDEM_PREFIX}${node}.${incarnation}/`;
 }
 
 /** 96 bits of SHA-256, URL-safe: short, and a collision needs ~2^48 identities. */

@@ -54,3 +54,35 @@ test('an answer meant for a call of the previous process of this node settles no
     wheel.close();
   }
 });
+
+test("a forwarded call's ack is the number of the oldest call still unanswered, and its made-up key carries its own number", () => {
+  const wheel = new DeadlineWheel<Expirable>();
+  try {
+    const sent: LinkMessage[] = [];
+    const f = forwarder('inc1', sent, wheel);
+    const call = (i: number): void => f.forward({ type: 'Counter', key: `k${i}`, method: 'add', args: [1] }, { deliver: () => {} }, i);
+    const keyNumber = (m: LinkMessage): number => Number((m[6] as string).split('/').at(-1));
+    const ack = (m: LinkMessage): number => m[9] as number;
+    call(1);
+    call(2);
+    call(3);
+    assert.deepEqual(sent.map(keyNumber), [1, 2, 3]);
+    assert.ok(sent.every((m) => (m[6] as string).startsWith('~fwd:n1.inc1/')));
+    assert.deepEqual(sent.map(ack), [1, 1, 1]);
+    f.answered('n2', sent[0]![1] as number, [1, 1]);
+    call(4);
+    assert.equal(ack(sent[3]!), 2, 'call 1 answered: the oldest unanswered is 2');
+    f.answered('n2', sent[2]![1] as number, [1, 1]);
+    call(5);
+    assert.equal(ack(sent[4]!), 2, 'call 3 answered, call 2 not: still 2');
+    f.answered('n2', sent[1]![1] as number, [1, 1]);
+    call(6);
+    assert.equal(ack(sent[5]!), 4, 'calls 1-3 answered: 4');
+    // Wire ids are the numbers moved by one offset: distinct, in order.
+    const ids = sent.map((m) => m[1] as number);
+    assert.deepEqual(ids.map((id) => id - ids[0]!), [0, 1, 2, 3, 4, 5]);
+    f.close();
+  } finally {
+    wheel.close();
+  }
+});

@@ -13,7 +13,7 @@
 import { RETRYABLE_CODES } from '../../protocol/errors.js';
 import type { DeadlineWheel, Expirable } from '../deadline-wheel.js';
 import type { ReplySink } from '../envelope.js';
-import { autoIdemKey } from '../idem-keys.js';
+import { autoIdemPrefix } from '../idem-keys.js';
 import type { TurnResult } from '../pool/protocol.js';
 import type { CallRequest } from '../router.js';
 import { LinkTag, type LinkMessage } from './link-protocol.js';
@@ -32,18 +32,21 @@ class ForwardedCall implements Expirable {
   /** The `forward` span, from the first send to the answer (retries included); traced calls on a node with a tracer only. */
   span: CallSpan | null = null;
   constructor(
-    readonly seq: number,
-    readonly req: CallRequest & { idem: string },
+    /** This process's number for the call: its key in `pending`, in its made-up idem key and in `ack`s. */
+    readonly n: number,
+    /** The request as it came; `idem` is the key it is sent with (the request's own or a made-up one). */
+    readonly req: CallRequest,
+    readonly idem: string,
     /** The `ack` to send: this forwarder's own for made-up keys, the request's (or none) for others. */
     readonly madeUpKey: boolean,
     readonly sink: ReplySink,
     readonly sinkId: number | string,
     readonly deadline: number,
-    readonly onExpire: (call: ForwardedCall) => void,
+    private readonly forwarder: CallForwarder,
   ) {}
 
   expire(): void {
-    this.onExpire(this);
+    this.forwarder.expired(this);
   }
 }
 
@@ -71,24 +74,34 @@ export interface ForwarderHost {
 }
 
 export class CallForwarder {
+  /** Calls waiting for their answer, by `n`; numbered in order, so the first is the oldest. */
   private readonly pending = new Map<number, ForwardedCall>();
   private readonly limbo = new Set<ForwardedCall>();
   /**
-   * Call ids (and the numbers in made-up keys) start at a random point, not
-   * at 1: a node restarted under the same id and address gets, from peers
-   * whose links only blinked, answers still queued for its previous process.
-   * Had both processes numbered their calls from 1, such an answer would
-   * settle an unrelated call of the new one (the chaos suite saw a Transfer
-   * start answered `null`, a duplicate's answer meant for another call).
-   * From a random start in 2^44 the two ranges practically never meet, and
-   * the numbers stay exact integers on the wire.
+   * Calls are numbered 1, 2, 3... in this process (`n`: small integers, cheap
+   * as map keys and to print into made-up keys, which the incarnation already
+   * tells apart from another process's). Their ids on the wire are `n` plus a
+   * random offset: a node restarted under the same id and address gets, from
+   * peers whose links only blinked, answers still queued for its previous
+   * process. Had both processes used ids from 1, such an answer would settle
+   * an unrelated call of the new one (the chaos suite saw a Transfer start
+   * answered `null`, a duplicate's answer meant for another call). From a
+   * random offset in 2^44 the two ranges practically never meet, and the ids
+   * stay exact integers on the wire.
    */
-  private nextSeq = 1 + Math.floor(Math.random() * 2 ** 44);
+  private readonly idOffset = Math.floor(Math.random() * 2 ** 44);
+  private nextN = 1;
+  /** No call numbered below this is pending (advanced lazily, see `oldestPending`). */
+  private oldest = 1;
+  /** `~fwd:<node>.<incarnation>/`: made up once, a call's number appended per call. */
+  private readonly keyPrefix: string;
   private closed = false;
   /** Calls forwarded since start, for metrics. */
   forwarded = 0;
 
-  constructor(private readonly h: ForwarderHost) {}
+  constructor(private readonly h: ForwarderHost) {
+    this.keyPrefix = autoIdemPrefix(h.selfId, h.incarnation);
+  }
 
   get inflight(): number {
     return this.pending.size;
@@ -100,16 +113,16 @@ export class CallForwarder {
 
   /** Sends a call to its owner; the answer comes back through `sink`. */
   forward(req: CallRequest, sink: ReplySink, sinkId: number | string): void {
-    const seq = this.nextSeq++;
-    // Made-up keys carry the sequence number, so the owner can drop them once acknowledged (see `ack`).
+    const n = this.nextN++;
+    // Made-up keys carry the call's number, so the owner can drop them once acknowledged (see `ack`).
     const madeUp = req.idem === undefined || req.idem === null;
-    const idem = madeUp ? autoIdemKey(this.h.selfId, this.h.incarnation, seq) : req.idem!;
+    const idem = madeUp ? this.keyPrefix + n : req.idem!;
     const timeout = req.timeoutMs ?? this.h.callTimeoutMs;
-    const call = new ForwardedCall(seq, { ...req, idem }, madeUp, sink, sinkId, Date.now() + timeout, (c) => this.expired(c));
+    const call = new ForwardedCall(n, req, idem, madeUp, sink, sinkId, Date.now() + timeout, this);
     const tracer = this.h.tracer;
     if (tracer != null && req.traceparent !== undefined) call.span = tracer.start('forward', 'client', req.traceparent, req);
     this.h.wheel.add(call, call.deadline);
-    this.pending.set(call.seq, call);
+    this.pending.set(n, call);
     this.forwarded++;
     this.send(call);
   }
@@ -123,13 +136,14 @@ export class CallForwarder {
     }
     const remaining = call.deadline - Date.now();
     // Every made-up call below the oldest one still pending has been answered: the owner may forget those keys.
-    const ack = call.madeUpKey ? ((this.pending.keys().next().value as number | undefined) ?? call.seq) : (call.req.ack ?? -1);
+    const ack = call.madeUpKey ? this.oldestPending(call.n) : (call.req.ack ?? -1);
     const r = call.req;
     // The owner's turn hangs under the forward span; with no tracer here the caller's context goes on as it came.
     const tp = call.span !== null ? call.span.traceparent : r.traceparent;
+    const id = this.idOffset + call.n;
     const msg: LinkMessage = tp === undefined
-      ? [LinkTag.Call, call.seq, r.type, r.key, r.method, r.args, r.idem, r.caller ?? null, Math.max(1, remaining), ack]
-      : [LinkTag.Call, call.seq, r.type, r.key, r.method, r.args, r.idem, r.caller ?? null, Math.max(1, remaining), ack, tp];
+      ? [LinkTag.Call, id, r.type, r.key, r.method, r.args, call.idem, r.caller ?? null, Math.max(1, remaining), ack]
+      : [LinkTag.Call, id, r.type, r.key, r.method, r.args, call.idem, r.caller ?? null, Math.max(1, remaining), ack, tp];
     if (this.h.send(owner, msg)) {
       call.peer = owner;
       this.limbo.delete(call);
@@ -139,28 +153,40 @@ export class CallForwarder {
     }
   }
 
+  /**
+   * The number of the oldest call still pending (`n` itself at the least: it
+   * is pending while it is sent). Numbers only grow and a call leaves
+   * `pending` once, so the mark moves past each number once: O(1) a call
+   * over time, without an iterator a call.
+   */
+  private oldestPending(n: number): number {
+    while (this.oldest < n && !this.pending.has(this.oldest)) this.oldest++;
+    return this.oldest;
+  }
+
   private settleLocally(call: ForwardedCall): void {
-    this.pending.delete(call.seq);
+    this.pending.delete(call.n);
     this.limbo.delete(call);
     this.h.wheel.remove(call);
     call.span?.end();
     const remaining = call.deadline - Date.now();
-    this.h.callLocal({ ...call.req, timeoutMs: Math.max(1, remaining) }, call.sink, call.sinkId);
+    this.h.callLocal({ ...call.req, idem: call.idem, timeoutMs: Math.max(1, remaining) }, call.sink, call.sinkId);
   }
 
-  private expired(call: ForwardedCall): void {
-    if (!this.pending.delete(call.seq)) return;
+  /** Called by the deadline wheel (through the call's `expire`). */
+  expired(call: ForwardedCall): void {
+    if (!this.pending.delete(call.n)) return;
     this.limbo.delete(call);
     endSpan(call, 'E_TIMEOUT');
     call.sink.deliver(call.sinkId, [0, { code: 'E_TIMEOUT', message: 'call did not complete within its deadline; the turn may still complete: retry with the same idem key to be safe' }]);
   }
 
   /** An answer from a peer. Only the peer a call was sent to may answer it: a late answer from an old owner is dropped (the call was re-sent). */
-  answered(from: string, seq: number, result: TurnResult): void {
-    const call = this.pending.get(seq);
+  answered(from: string, id: number, result: TurnResult): void {
+    const call = this.pending.get(id - this.idOffset);
     if (call === undefined || call.peer !== from) return;
     if (result[0] === 0 && RETRYABLE_CODES.has(result[1].code) && this.retryLater(call)) return;
-    this.pending.delete(call.seq);
+    this.pending.delete(call.n);
     this.h.wheel.remove(call);
     if (call.span !== null) endSpan(call, result[0] === 1 ? null : result[1].code);
     call.sink.deliver(call.sinkId, result);
@@ -178,7 +204,7 @@ export class CallForwarder {
     call.retries++;
     call.peer = null;
     setTimeout(() => {
-      if (this.pending.has(call.seq) && !this.closed) this.send(call);
+      if (this.pending.has(call.n) && !this.closed) this.send(call);
     }, delay).unref();
     return true;
   }
