@@ -2,8 +2,9 @@ import { strict as assert } from 'node:assert';
 import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { backoffDelay } from '../runtime/transport/tcp/backoff.js';
-import { MessageCodec, writeBatch } from '../runtime/transport/tcp/frame-codec.js';
+import { MessageCodec } from '../runtime/transport/tcp/frame-codec.js';
 import { FrameReader } from '../runtime/transport/tcp/frame-reader.js';
+import { SendQueue } from '../runtime/transport/tcp/send-queue.js';
 import { makeHello, parseHello, prove, verify } from '../runtime/transport/tcp/handshake.js';
 import { LinkError } from '../runtime/transport/tcp/link-errors.js';
 import { tieBreak } from '../runtime/transport/tcp/tie-break.js';
@@ -54,26 +55,66 @@ describe('tcp transport units', () => {
     assert.equal(n, 1);
   });
 
+  /** Queues each message as a transport does: encoded in msgpackr's buffer, copied at once. */
+  const queued = (codec: MessageCodec, messages: readonly unknown[]): SendQueue => {
+    const q = new SendQueue();
+    for (const m of messages) {
+      const b = codec.encodeTransient(m);
+      q.push(b, b.start, b.end);
+    }
+    return q;
+  };
+  const framesOf = (codec: MessageCodec, bytes: Buffer, limit: number): unknown[][] => {
+    const frames: unknown[][] = [];
+    new FrameReader(limit, (b) => frames.push(codec.decodeBatch(b))).push(bytes);
+    return frames;
+  };
+
   test('a batch is written as msgpack arrays that split at the frame limit and decode to the messages', () => {
     const codec = new MessageCodec();
     const messages = Array.from({ length: 50 }, (_, i) => ({ i, pad: 'x'.repeat(90) }));
     const { socket, bytes } = sink();
-    const result = writeBatch(socket, messages.map((m) => codec.encode(m)), 1024);
-    const decoded: unknown[] = [];
-    let frames = 0;
-    new FrameReader(1024, (b) => {
-      frames++;
-      decoded.push(...codec.decodeBatch(b));
-    }).push(bytes());
-    assert.equal(frames, result.frames);
-    assert.ok(frames >= 5 && frames <= 6, `${frames} frames`);
-    assert.deepEqual(decoded, messages);
+    const q = queued(codec, messages);
+    assert.equal(q.count, 50);
+    const result = q.writeTo(socket, 1024);
+    assert.equal(q.count, 0, 'writing empties the queue');
+    const frames = framesOf(codec, bytes(), 1024);
+    assert.equal(frames.length, result.frames);
+    assert.ok(frames.length >= 5 && frames.length <= 6, `${frames.length} frames`);
+    assert.equal(result.bytes, bytes().length);
+    assert.deepEqual(frames.flat(), messages);
     // Array headers: fixarray (<16), array16 (<65536), array32.
     for (const n of [15, 16, 70_000]) {
       const s = sink();
-      writeBatch(s.socket, Array.from({ length: n }, () => codec.encode(1)), 1 << 20);
-      new FrameReader(1 << 20, (b) => assert.equal(codec.decodeBatch(b).length, n)).push(s.bytes());
+      queued(codec, Array.from({ length: n }, (_, i) => i)).writeTo(s.socket, 1 << 20);
+      assert.deepEqual(framesOf(codec, s.bytes(), 1 << 20).flat(), Array.from({ length: n }, (_, i) => i));
     }
+  });
+
+  test('the queue keeps every message intact across its buffers, big ones included, and across writes', () => {
+    const codec = new MessageCodec();
+    // Sizes around the 64 KiB first buffer, so it grows (its bytes moved) while messages are queued; tiny ones copied byte by byte.
+    const sizes = [10, 16_000, 20_000, 40_000, 3, 65_000, 70_000, 1, 30_000, 30_000, 30_000, 5];
+    const messages = sizes.map((n, i) => ({ i, pad: String.fromCharCode(97 + (i % 26)).repeat(n) }));
+    const s = sink();
+    const q = queued(codec, messages.slice(0, 6));
+    q.writeTo(s.socket, 1 << 20);
+    // Written buffers are never written again: what comes after goes past them.
+    for (const m of messages.slice(6)) {
+      const b = codec.encodeTransient(m);
+      q.push(b, b.start, b.end);
+    }
+    q.writeTo(s.socket, 1 << 20);
+    assert.deepEqual(framesOf(codec, s.bytes(), 1 << 20).flat(), messages);
+  });
+
+  test('a message bigger than the frame limit is left out and counted; the rest are sent', () => {
+    const codec = new MessageCodec();
+    const messages = ['small', 'x'.repeat(5000), 'after'];
+    const s = sink();
+    const result = queued(codec, messages).writeTo(s.socket, 1024);
+    assert.equal(result.dropped, 1);
+    assert.deepEqual(framesOf(codec, s.bytes(), 1024).flat(), ['small', 'after']);
   });
 
   test('proofs: the right secret verifies; a wrong secret, a reflected role or an altered hello does not', () => {

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { PeerAddress } from '../transport.js';
 import { FrameReader } from './frame-reader.js';
-import { HEARTBEAT_FRAME, writeBatch, type MessageCodec, type WriteResult } from './frame-codec.js';
+import { HEARTBEAT_FRAME, type MessageCodec } from './frame-codec.js';
+import type { SendQueue, WriteResult } from './send-queue.js';
 import { HANDSHAKE_MAX_FRAME, makeHello, parseAnswer, parseHello, parseProof, prove, verify, type AuthMode, type Hello, type Role } from './handshake.js';
 import { LinkError } from './link-errors.js';
 
@@ -109,9 +110,10 @@ export class Link {
     return this.socket.writableLength;
   }
 
-  write(messages: readonly Buffer[]): WriteResult {
+  /** Writes (and empties) a peer's queue, as frames within the peer's limit. */
+  write(queue: SendQueue): WriteResult {
     this.wrote = true;
-    return writeBatch(this.socket, messages, this.sendLimit);
+    return queue.writeTo(this.socket, this.sendLimit);
   }
 
   heartbeat(): void {

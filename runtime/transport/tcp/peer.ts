@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { PeerAddress, PeerState } from '../transport.js';
 import { backoffDelay } from './backoff.js';
-import { ARRAY_HEADER_MAX, type WriteResult } from './frame-codec.js';
+import { ARRAY_HEADER_MAX, SendQueue, type WriteResult } from './send-queue.js';
 import type { Link } from './link.js';
 import { LinkError, NEUTRAL_CODES } from './link-errors.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
@@ -43,8 +43,7 @@ export class Peer {
   /** Our dial in progress, until its handshake ends one way or the other. */
   dial: Dial | undefined;
   flushQueued = false;
-  private queue: Buffer[] = [];
-  private queuedBytes = 0;
+  private readonly queue = new SendQueue();
   private attempts = 0;
   private attempting = false;
   private retry: NodeJS.Timeout | undefined;
@@ -71,24 +70,24 @@ export class Peer {
     return this.link === undefined && this.breaker?.opened === true;
   }
 
-  /** Queues one encoded message; false when it cannot be sent now (see Transport.send). */
-  enqueue(bytes: Buffer): boolean {
+  /** Queues one encoded message, `src[start, end)` (copied before this returns); false when it cannot be sent now (see Transport.send). */
+  enqueue(src: Uint8Array, start: number, end: number): boolean {
     const o = this.host.options;
     const limit = (this.link?.sendLimit ?? o.maxFrame) - ARRAY_HEADER_MAX;
-    if (bytes.length > limit) {
+    const length = end - start;
+    if (length > limit) {
       if (!this.warnedTooLarge) {
         this.warnedTooLarge = true;
-        this.log('warn', 'link.message_too_large', { peer: this.id, bytes: bytes.length, limit });
+        this.log('warn', 'link.message_too_large', { peer: this.id, bytes: length, limit });
       }
       return false;
     }
     if (this.link !== undefined) {
-      if (this.queuedBytes + this.link.backlog + bytes.length > o.maxQueueBytes) return false;
-    } else if (this.queue.length >= o.maxQueue || this.queuedBytes + bytes.length > o.maxQueueBytes) {
+      if (this.queue.bytes + this.link.backlog + length > o.maxQueueBytes) return false;
+    } else if (this.queue.count >= o.maxQueue || this.queue.bytes + length > o.maxQueueBytes) {
       return false;
     }
-    this.queue.push(bytes);
-    this.queuedBytes += bytes.length;
+    this.queue.push(src, start, end);
     if (this.link !== undefined) this.host.scheduleFlush(this);
     else this.connect();
     return true;
@@ -98,19 +97,13 @@ export class Peer {
   flush(): { messages: number; result: WriteResult } | undefined {
     this.flushQueued = false;
     const link = this.link;
-    if (link === undefined || this.queue.length === 0) return undefined;
-    let batch = this.queue;
-    this.queue = [];
-    this.queuedBytes = 0;
-    const limit = link.sendLimit - ARRAY_HEADER_MAX;
+    if (link === undefined || this.queue.count === 0) return undefined;
+    const messages = this.queue.count;
+    const result = link.write(this.queue);
     // Queued before the handshake told us the peer's limit; only a peer configured smaller than us gets here.
-    if (batch.some((m) => m.length > limit)) {
-      const fit = batch.filter((m) => m.length <= limit);
-      this.log('warn', 'link.message_too_large', { peer: this.id, dropped: batch.length - fit.length, limit });
-      batch = fit;
-      if (batch.length === 0) return undefined;
-    }
-    return { messages: batch.length, result: link.write(batch) };
+    if (result.dropped > 0) this.log('warn', 'link.message_too_large', { peer: this.id, dropped: result.dropped, limit: link.sendLimit - ARRAY_HEADER_MAX });
+    if (result.frames === 0) return undefined;
+    return { messages: messages - result.dropped, result };
   }
 
   /** Starts an attempt unless one is running, a backoff is pending, or the breaker is open. */
@@ -144,7 +137,7 @@ export class Peer {
       this.dial = undefined;
       d.resolve();
     }
-    if (this.queue.length > 0) this.host.scheduleFlush(this);
+    if (this.queue.count > 0) this.host.scheduleFlush(this);
   }
 
   /** Our dial ended before opening (refused, failed, lost the tie-break). */
@@ -172,8 +165,7 @@ export class Peer {
     this.disposed = true;
     clearTimeout(this.retry);
     this.retry = undefined;
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.queue.clear();
     this.breaker?.shutdown();
     const shutdown = new LinkError('LINK_SHUTDOWN', 'link closed locally');
     const dial = this.dial;
@@ -234,9 +226,8 @@ export class Peer {
         breaker.close();
         return;
       }
-      const dropped = this.queue.length;
-      this.queue = [];
-      this.queuedBytes = 0;
+      const dropped = this.queue.count;
+      this.queue.clear();
       this.log('warn', 'link.breaker_open', { peer: this.id, dropped, probeInMs: o.breakerResetMs });
     });
     events.on('halfOpen', () => this.connect());

@@ -1,6 +1,6 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { PeerAddress, PeerState, Transport } from '../transport.js';
-import { MessageCodec } from './frame-codec.js';
+import { MessageCodec, type TransientBytes } from './frame-codec.js';
 import { newIncarnation } from './handshake.js';
 import { Link, type LinkHost } from './link.js';
 import { LinkError, NEUTRAL_CODES, type LinkErrorCode } from './link-errors.js';
@@ -146,7 +146,8 @@ export class TcpTransport implements Transport {
       p.address = peer;
     }
     if (p.refusing) return false;
-    return p.enqueue(this.encode(message));
+    const bytes = this.encode(message);
+    return p.enqueue(bytes, bytes.start, bytes.end);
   }
 
   sendOnLink(peerId: string, message: unknown): boolean {
@@ -154,12 +155,14 @@ export class TcpTransport implements Transport {
     const p = this.peers.get(peerId);
     if (p === undefined || p.link === undefined) return false;
     // With a link up, enqueue only schedules a flush on it: no dial, no address needed.
-    return p.enqueue(this.encode(message));
+    const bytes = this.encode(message);
+    return p.enqueue(bytes, bytes.start, bytes.end);
   }
 
-  private encode(message: unknown): Buffer {
+  /** The bytes stay valid until the next encode: enqueue copies them. */
+  private encode(message: unknown): TransientBytes {
     try {
-      return this.codec.encode(message);
+      return this.codec.encodeTransient(message);
     } catch (err) {
       throw new TypeError(`message cannot be encoded as msgpack: ${(err as Error).message}`, { cause: err });
     }
