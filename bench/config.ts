@@ -30,10 +30,11 @@
  *                          space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *                          (profiles are written when the row stops the node)
  *   BENCH_BASELINE         a built checkout of an older commit (its own npm install
- *                          and tsc): adds rows troupe@baseline and
- *                          troupe-hazelcast@baseline, run from there, beside the
- *                          current ones, so a hot-path change is measured against
- *                          its parent in one run                   (default: off)
+ *                          and tsc): adds rows troupe@baseline,
+ *                          troupe-hazelcast@baseline and troupe-2node-cross@baseline,
+ *                          run from there, beside the current ones, so a hot-path
+ *                          change is measured against its parent in one run
+ *                                                                  (default: off)
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -4,9 +4,10 @@ import { COUNTER_ACTOR } from '../lib/troupe-node.js';
 import type { Scenario } from '../scenario.js';
 import { troupe } from './troupe.js';
 import { troupeHazelcast } from './troupe-hazelcast.js';
+import { troupeTwoNodeCross } from './troupe-cluster.js';
 
 /**
- * The `troupe` and `troupe-hazelcast` rows run from an older checkout
+ * The `troupe`, `troupe-hazelcast` and `troupe-2node-cross` rows run from an older checkout
  * (BENCH_BASELINE), as peers of the current rows in their groups, so the
  * ratio table shows current / baseline for a change measured in one run.
  * The client (this checkout's SDK) and everything else stay the same.
@@ -23,6 +24,6 @@ export function baselineScenarios(root: string): Scenario[] {
       return inner.start({ ...ctx, root });
     },
   });
-  return [build(troupe), build(troupeHazelcast(null))];
+  return [build(troupe), build(troupeHazelcast(null)), build(troupeTwoNodeCross)];
 }
 

@@ -42,5 +42,6 @@ export function scenariosFor(config: BenchConfig): readonly Scenario[] {
     hazelcastRawSet,
     troupeTwoNodeLocal,
     troupeTwoNodeCross,
+    ...(config.baselineRoot === null ? [] : [baselineScenarios(config.baselineRoot)[2]!]),
   ];
 }
