@@ -55,7 +55,7 @@ export function ratios(rows: readonly Row[], scenarios: readonly Scenario[]): Ra
     const divisors = measured.filter((r) => r.result.inFlight === t.result.inFlight && ((r.kind === 'peer' && group(r) === group(t)) || r.scenario === baseline));
     for (const p of divisors) {
       const div = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
-      const target = targets[p.scenario];
+      const target = t.result.inFlight > 1 ? targets[p.scenario] : undefined;
       out.push({
         troupe: t.scenario,
         peer: p.scenario,
