@@ -23,6 +23,7 @@ export const HEARTBEAT_FRAME: Buffer = Buffer.alloc(PREFIX_BYTES);
 /** What `encodeTransient` hands back: msgpackr's own buffer, the message at `[start, end)`. */
 export type TransientBytes = Buffer & { readonly start: number; readonly end: number };
 
+/** The one codec of a transport. Record extension off both ways: it is msgpackr-only state that must never ride a link. */
 export class MessageCodec {
   private readonly packr = new Packr({ useRecords: false, moreTypes: true, copyBuffers: true, mapsAsObjects: true });
 
