@@ -9,6 +9,9 @@
  *                                   the caller's (re-sent only after a failover)
  *   ~o:<sender>/<seq>               a tell from an actor's outbox: <sender> is a
  *                                   hash of the sending actor, <seq> its tell number
+ *   ~s:<log>:<topic>:<partition>/<offset>
+ *                                   a stream record (`~s:kafka:payments:3/1234`):
+ *                                   the partition is the sender, the offset its number
  *   ~d:<turn>/<i>                   the i-th call made by a turn with a durable
  *                                   identity (a caller's key, a tell, a reminder):
  *                                   such a turn may run again much later
@@ -28,6 +31,7 @@ import type { IdemEntry } from './record.js';
 export const RESERVED_PREFIX = RESERVED_IDEM_PREFIX;
 export const AUTO_IDEM_PREFIX = '~fwd:';
 export const TELL_PREFIX = '~o:';
+export const STREAM_PREFIX = '~s:';
 const DURABLE_CALL_PREFIX = '~d:';
 const PASSING_CALL_PREFIX = '~e:';
 
@@ -99,9 +103,27 @@ export class CallKeys {
   }
 }
 
-/** The sender part (`~o:<sender>/`, `~fwd:<node>.<inc>/`) and number of a sequenced key; undefined for other keys. */
+/**
+ * A stream record's key, `~s:<log>:<topic>:<partition>/<offset>`, and the form
+ * records had before (`<log>:<topic>:<partition>:<offset>`, not sequenced, so
+ * every record's entry stayed until the retention rules dropped it: ~100 per
+ * account in a 100,000-record burst, each a part of every write of the
+ * record). A record read again across an upgrade may have been applied under
+ * the old key: the actor looks for both.
+ */
+export function streamIdemKey(log: string, topic: string, partition: number, offset: string): string {
+  return `${STREAM_PREFIX}${log}:${topic}:${partition}/${offset}`;
+}
+
+export function legacyStreamKey(key: string): string | undefined {
+  if (!key.startsWith(STREAM_PREFIX)) return undefined;
+  const slash = key.lastIndexOf('/');
+  return slash < 0 ? undefined : `${key.slice(STREAM_PREFIX.length, slash)}:${key.slice(slash + 1)}`;
+}
+
+/** The sender part (`~o:<sender>/`, `~fwd:<node>.<inc>/`, `~s:<log>:<topic>:<partition>/`) and number of a sequenced key; undefined for other keys. */
 function sequenced(key: string): { sender: string; seq: number } | undefined {
-  if (!key.startsWith(TELL_PREFIX) && !key.startsWith(AUTO_IDEM_PREFIX)) return undefined;
+  if (!key.startsWith(TELL_PREFIX) && !key.startsWith(AUTO_IDEM_PREFIX) && !key.startsWith(STREAM_PREFIX)) return undefined;
   const slash = key.lastIndexOf('/');
   if (slash < 0 || slash === key.length - 1) return undefined;
   const seq = Number(key.slice(slash + 1));
@@ -109,10 +131,12 @@ function sequenced(key: string): { sender: string; seq: number } | undefined {
 }
 
 /**
- * Sequenced keys (tells `~o:`, forwarded calls `~fwd:`) come with `ack`: the
- * lowest number their sender may still send again. Below it, the sender has
- * its answers (`~fwd:`) or has removed the tells from its committed outbox
- * after their targets acknowledged them (`~o:`). So the actor keeps, per
+ * Sequenced keys (tells `~o:`, forwarded calls `~fwd:`, stream records `~s:`)
+ * come with `ack`: the lowest number their sender may still send again. Below
+ * it, the sender has its answers (`~fwd:`), has removed the tells from its
+ * committed outbox after their targets acknowledged them (`~o:`), or has the
+ * partition's offset committed, which it does only once every record before
+ * it was answered (`~s:`). So the actor keeps, per
  * sender, a mark: the highest `ack` it has seen (an entry whose key is the
  * sender part, ending in `/`, and whose result holds the mark). Then:
  *

@@ -36,8 +36,13 @@ test('a bad --stream value is one ConfigError line naming the flag and the form'
 test('a record becomes Type.method(JSON value) keyed by the record key, with its position as idem key', () => {
   const spec = parseStreamSpec('kafka:h:1:t:Account.deposit');
   const r = { topic: 't', partition: 3, offset: '9007199254740993', key: Buffer.from('acct-1'), value: Buffer.from('25') };
-  assert.equal(idemKeyOf(r), 'kafka:t:3:9007199254740993');
-  assert.deepEqual(recordCall(spec, r, 1000), { call: { type: 'Account', key: 'acct-1', method: 'deposit', args: [25], idem: 'kafka:t:3:9007199254740993', caller: 'stream:t', timeoutMs: 1000 } });
+  assert.equal(idemKeyOf(r), '~s:kafka:t:3/9007199254740993');
+  const call = { type: 'Account', key: 'acct-1', method: 'deposit', args: [25], idem: '~s:kafka:t:3/9007199254740993', caller: 'stream:t', timeoutMs: 1000 };
+  assert.deepEqual(recordCall(spec, r, 1000), { call });
+  // The partition's committed offset rides along as the key's ack, when a number holds it exactly.
+  assert.deepEqual(recordCall(spec, r, 1000, 120), { call: { ...call, ack: 120 } });
+  assert.deepEqual(recordCall(spec, r, 1000, 2 ** 60), { call });
+  assert.deepEqual(recordCall(spec, r, 1000, -1), { call });
   assert.ok('skip' in recordCall(spec, { ...r, value: Buffer.from('{nope') }, 1000));
   assert.ok('skip' in recordCall(spec, { ...r, key: null }, 1000));
 });

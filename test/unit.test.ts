@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../runtime/config.js';
 import { DeadlineWheel } from '../runtime/deadline-wheel.js';
 import { shardOf, SHARD_COUNT } from '../runtime/placement/shards.js';
 import { decodeRecord, encodeRecord, type IdemEntry } from '../runtime/record.js';
-import { applySenderAck, autoIdemKey, pruneIdem, tellKey } from '../runtime/idem-keys.js';
+import { applySenderAck, autoIdemKey, legacyStreamKey, pruneIdem, streamIdemKey, tellKey } from '../runtime/idem-keys.js';
 import { isNativeUws } from '../runtime/gateway/native-uws.js';
 
 describe('configuration', () => {
@@ -82,6 +82,32 @@ describe('expose rules', () => {
       assert.throws(() => exposedMethods(Bad), TypeError);
     });
   }
+});
+
+describe('stream records: one mark per partition, not an entry per record', () => {
+  const rec = (partition: number, offset: number): string => streamIdemKey('kafka', 'pay', partition, String(offset));
+
+  test('a partition\'s entries below its committed offset are dropped; other partitions\' and callers\' stay', () => {
+    const idem: IdemEntry[] = [[rec(3, 10), 1, [1, 1]], [rec(3, 11), 1, [1, 2]], [rec(3, 15), 1, [1, 3]], [rec(4, 2), 1, [1, 4]], ['client-key', 1, [1, 0]]];
+    const out = applySenderAck(idem, rec(3, 16), 12, 7);
+    assert.equal(out.duplicate, false);
+    assert.deepEqual(out.idem.map((e) => e[0]), [rec(3, 15), rec(4, 2), 'client-key', '~s:kafka:pay:3/']);
+  });
+
+  test('a record below the mark, read again after its entry is gone, is a duplicate: not applied twice', () => {
+    let idem: IdemEntry[] = [[rec(3, 10), 1, [1, 1]]];
+    idem = applySenderAck(idem, rec(3, 20), 15, 2).idem;
+    assert.deepEqual(idem.map((e) => e[0]), ['~s:kafka:pay:3/']);
+    assert.equal(applySenderAck(idem, rec(3, 10), -1, 3).duplicate, true, 'offset 10 < mark 15');
+    assert.equal(applySenderAck(idem, rec(3, 15), -1, 3).duplicate, false, 'offset 15 is not below the committed offset');
+    assert.equal(applySenderAck(idem, rec(4, 10), -1, 3).duplicate, false, 'another partition');
+  });
+
+  test('the key records had before the change is derived, so a record read again across an upgrade is found', () => {
+    assert.equal(legacyStreamKey(rec(3, 1234)), 'kafka:pay:3:1234');
+    assert.equal(legacyStreamKey('client-key'), undefined);
+    assert.equal(legacyStreamKey(tellKey('s1', 3)), undefined);
+  });
 });
 
 describe('acknowledged forwarded calls and tells', () => {

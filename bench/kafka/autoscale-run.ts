@@ -9,6 +9,7 @@
  *
  *   npm run build && node dist/bench/kafka/autoscale-run.js
  *   BENCH_AUTOSCALE_RECORDS=200000 BENCH_AUTOSCALE_MAX_NODES=3 BENCH_AUTOSCALE_LAG_TARGET=10000
+ *   BENCH_AUTOSCALE_NODE_FLAGS="--idem-max 4"   (extra flags for every node)
  *
  * Writes bench/results/<date>-autoscale-<commit>.json (timeline, summary,
  * bare read, check) and prints the timeline's changes and a sample every
@@ -32,6 +33,8 @@ const ingest = (name: string): string => join(root, 'dist', 'examples', 'ingest'
 const RECORDS = Number(process.env.BENCH_AUTOSCALE_RECORDS ?? 200_000);
 const MAX_NODES = Number(process.env.BENCH_AUTOSCALE_MAX_NODES ?? 3);
 const LAG_TARGET = Number(process.env.BENCH_AUTOSCALE_LAG_TARGET ?? 10_000);
+/** Extra `troupe start` flags for every node (`troupe cluster up ... -- FLAGS`), e.g. "--idem-max 4". */
+const NODE_FLAGS = (process.env.BENCH_AUTOSCALE_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 const PARTITIONS = 12;
 const ACCOUNTS = 1_000;
 const TOPIC = 'payments';
@@ -42,7 +45,8 @@ const dir = mkdtempSync(join(tmpdir(), 'troupe-autoscale-run-'));
 const log = (m: string): void => void process.stderr.write(`[autoscale-run] ${m}\n`);
 
 function cluster(args: readonly string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [bin, 'cluster', ...args, '--dir', dir], { timeout: timeoutMs, maxBuffer: 1 << 24 });
+  // --dir right after the subcommand: anything after a `--` in args is the nodes' flags.
+  return run(process.execPath, [bin, 'cluster', args[0]!, '--dir', dir, ...args.slice(1)], { timeout: timeoutMs, maxBuffer: 1 << 24 });
 }
 
 /** The autoscale loop as a child process, its JSON lines collected as they come. */
@@ -71,7 +75,8 @@ function startLoop(): Promise<(TimelineEntry & { summary?: Record<string, number
 async function main(): Promise<void> {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
   log(`run folder ${dir}; ${RECORDS} records, ${ACCOUNTS} accounts, ${PARTITIONS} partitions; nodes 1..${MAX_NODES}, lag target ${LAG_TARGET} per node`);
-  await cluster(['up', '--nodes', '1', '--hazelcast-members', '1', '--kafka-stream', `${TOPIC}:Account.deposit`, '--kafka-partitions', String(PARTITIONS)], 300_000);
+  const nodeFlags = NODE_FLAGS.length > 0 ? ['--', ...NODE_FLAGS] : [];
+  await cluster(['up', '--nodes', '1', '--hazelcast-members', '1', '--kafka-stream', `${TOPIC}:Account.deposit`, '--kafka-partitions', String(PARTITIONS), ...nodeFlags], 300_000);
   const bootstrap = readState(dir)!.kafka!.bootstrap;
   const loop = startLoop();
   const expected = join(dir, 'expected.json');

@@ -17,7 +17,7 @@ import { ACTOR_CONTEXT, migrateState } from '../../actors/index.js';
 import { Errors, toErrorData } from '../../protocol/errors.js';
 import type { ActorType } from '../actor-registry.js';
 import { FAILPOINTS_ON, failpoint } from '../failpoints.js';
-import { applySenderAck, pruneIdem, type IdemRetention } from '../idem-keys.js';
+import { applySenderAck, legacyStreamKey, pruneIdem, type IdemRetention } from '../idem-keys.js';
 import { decodeRecord, encodeRecord, type IdemEntry, type OutboxEntry, type PubSeq, type Reminder } from '../record.js';
 import { afterFiring, dueReminders, earliestDue } from '../reminders/reminder-table.js';
 import { NO_WAKE, WAKE, WAKE_UNKNOWN, type GroupResult, type OutgoingEvent, type TaskGroup, type TurnResult } from './protocol.js';
@@ -182,7 +182,8 @@ export class GroupRun {
               continue;
             }
           }
-          const seen = this.idem.find((e) => e[0] === idemKey);
+          const legacy = legacyStreamKey(idemKey);
+          const seen = this.idem.find((e) => e[0] === idemKey || e[0] === legacy);
           if (seen !== undefined) {
             this.results.push(seen[2]);
             continue;

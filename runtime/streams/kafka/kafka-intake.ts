@@ -205,7 +205,9 @@ export class KafkaIntake implements StreamIntake {
       await this.waitForBacklog(payload, gone);
       if (gone()) break;
       const offset = BigInt(message.offset);
-      const made = recordCall(this.spec, { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value }, CALL_TIMEOUT_MS);
+      // The committed offset goes with each record as its key's ack: the actor keeps a mark per partition, not an entry per record.
+      const ack = state.committed === null ? -1 : Number(state.committed);
+      const made = recordCall(this.spec, { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value }, CALL_TIMEOUT_MS, ack);
       if ('skip' in made) {
         this.counts.skipped++;
         this.host.log.log('warn', 'stream_record_skipped', { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: made.skip });
