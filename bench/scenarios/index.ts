@@ -23,18 +23,19 @@ export function scenariosFor(config: BenchConfig): readonly Scenario[] {
   const troupeOnHazelcast = config.commitWindowSweep === null
     ? [troupeHazelcast(config.commitWindowMs)]
     : config.commitWindowSweep.map((ms) => troupeHazelcast(ms, true));
+  const baseline = config.baselineRoot === null ? null : baselineScenarios(config.baselineRoot);
   return [
     troupe,
     troupeWs,
     troupeThreads(1),
     troupeThreads(4),
-    ...(config.baselineRoot === null ? [] : [baselineScenarios(config.baselineRoot)[0]!]),
+    ...(baseline === null ? [] : [baseline[0]!]),
     moleculerTcp,
     moleculerTcpCbor,
     rawUws,
     troupeRelay,
     ...troupeOnHazelcast,
-    ...(config.baselineRoot === null ? [] : [baselineScenarios(config.baselineRoot)[1]!]),
+    ...(baseline === null ? [] : [baseline[1]!]),
     troupeHazelcastDurable('write-behind'),
     troupeHazelcastDurable('write-through'),
     moleculerHazelcast,
@@ -42,6 +43,6 @@ export function scenariosFor(config: BenchConfig): readonly Scenario[] {
     hazelcastRawSet,
     troupeTwoNodeLocal,
     troupeTwoNodeCross,
-    ...(config.baselineRoot === null ? [] : [baselineScenarios(config.baselineRoot)[2]!]),
+    ...(baseline === null ? [] : [baseline[2]!]),
   ];
 }

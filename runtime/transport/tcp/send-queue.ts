@@ -43,8 +43,12 @@ export class SendQueue {
   /** Offset of the first queued message in `buf`; -1 while the queue is empty. */
   private first = -1;
   private lengths: number[] = [];
-  count = 0;
   bytes = 0;
+
+  /** Messages queued. */
+  get count(): number {
+    return this.lengths.length;
+  }
 
   /** Copies `src[start, end)`, one encoded message, to the end of the queue. */
   push(src: Uint8Array, start: number, end: number): void {
@@ -74,7 +78,6 @@ export class SendQueue {
     }
     this.pos += length;
     this.lengths.push(length);
-    this.count++;
     this.bytes += length;
   }
 
@@ -82,7 +85,6 @@ export class SendQueue {
   clear(): void {
     this.first = -1;
     this.lengths = [];
-    this.count = 0;
     this.bytes = 0;
   }
 

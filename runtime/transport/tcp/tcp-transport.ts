@@ -146,8 +146,7 @@ export class TcpTransport implements Transport {
       p.address = peer;
     }
     if (p.refusing) return false;
-    const bytes = this.encode(message);
-    return p.enqueue(bytes, bytes.start, bytes.end);
+    return this.enqueue(p, message);
   }
 
   sendOnLink(peerId: string, message: unknown): boolean {
@@ -155,17 +154,18 @@ export class TcpTransport implements Transport {
     const p = this.peers.get(peerId);
     if (p === undefined || p.link === undefined) return false;
     // With a link up, enqueue only schedules a flush on it: no dial, no address needed.
-    const bytes = this.encode(message);
-    return p.enqueue(bytes, bytes.start, bytes.end);
+    return this.enqueue(p, message);
   }
 
-  /** The bytes stay valid until the next encode: enqueue copies them. */
-  private encode(message: unknown): TransientBytes {
+  /** Encodes into the codec's buffer and queues a copy: the encoded bytes are valid only until the next encode. */
+  private enqueue(p: Peer, message: unknown): boolean {
+    let bytes: TransientBytes;
     try {
-      return this.codec.encodeTransient(message);
+      bytes = this.codec.encodeTransient(message);
     } catch (err) {
       throw new TypeError(`message cannot be encoded as msgpack: ${(err as Error).message}`, { cause: err });
     }
+    return p.enqueue(bytes, bytes.start, bytes.end);
   }
 
   onMessage(handler: (from: string, message: unknown) => void): void {
