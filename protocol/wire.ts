@@ -130,11 +130,19 @@ export function parseClientMessage(value: unknown, limits: WireLimits = DEFAULT_
     if (m.timeout !== undefined && !(typeof m.timeout === 'number' && m.timeout > 0 && m.timeout <= 3_600_000)) {
       return reject(id, '"timeout" must be a number of milliseconds between 1 and 3600000');
     }
-    const base = { actor: m.actor, key: m.key, method: m.method, args, idem: m.idem as string | undefined, timeout: m.timeout as number | undefined };
+    const idem = m.idem as string | undefined;
+    const timeout = m.timeout as number | undefined;
     // Absent in nearly every message: only a present, valid one is kept (see CallMessage.traceparent).
     const tp = m.traceparent;
-    if (tp !== undefined && isTraceparent(tp)) return op === 'call' ? { op, id: id!, ...base, traceparent: tp } : { op, ...base, traceparent: tp };
-    return op === 'call' ? { op, id: id!, ...base } : { op, ...base };
+    // One literal per case, no spread of a shared base: this runs for every call a client sends.
+    if (tp !== undefined && isTraceparent(tp)) {
+      return op === 'call'
+        ? { op, id: id!, actor: m.actor, key: m.key, method: m.method, args, idem, timeout, traceparent: tp }
+        : { op, actor: m.actor, key: m.key, method: m.method, args, idem, timeout, traceparent: tp };
+    }
+    return op === 'call'
+      ? { op, id: id!, actor: m.actor, key: m.key, method: m.method, args, idem, timeout }
+      : { op, actor: m.actor, key: m.key, method: m.method, args, idem, timeout };
   }
   if (op === 'sub' || op === 'unsub') {
     if (id === null) return reject(null, `"${op}" needs an "id" (number or string)`);

@@ -54,7 +54,7 @@ export class Router {
 
   /** Routes a call; its answer (or refusal) always arrives through `sink`, exactly once. */
   call(req: CallRequest, sink: ReplySink, id: number | string): void {
-    if (!this.check(req, sink, id)) return;
+    if (!this.check(req.type, req.method, sink, id)) return;
     const remote = this.remote;
     if (remote !== null && !remote.isLocal(req.type, req.key)) {
       if (sink === DISCARD) remote.forwardTell(req);
@@ -64,9 +64,30 @@ export class Router {
     this.enqueue(req, sink, id, false);
   }
 
+  /**
+   * `call()` for a client's untraced call or tell, its fields as arguments:
+   * the gateway runs this for every message, and a request object per call
+   * is one more object per call for the collector (built here only when the
+   * call is forwarded to another node).
+   */
+  callFields(
+    type: string, key: string, method: string, args: readonly unknown[], idem: string | null, caller: string | null,
+    timeoutMs: number | undefined, sink: ReplySink, id: number | string,
+  ): void {
+    if (!this.check(type, method, sink, id)) return;
+    const remote = this.remote;
+    if (remote !== null && !remote.isLocal(type, key)) {
+      const req: CallRequest = { type, key, method, args, idem, caller, timeoutMs };
+      if (sink === DISCARD) remote.forwardTell(req);
+      else remote.forward(req, sink, id);
+      return;
+    }
+    this.wheelAndQueue(this.envelope(type, key, method, args, idem, caller, timeoutMs, sink, id, false));
+  }
+
   /** Runs a call on this node whatever the placement says: another node sent it here. */
   callLocal(req: CallRequest, sink: ReplySink, id: number | string): void {
-    if (this.check(req, sink, id)) this.enqueue(req, sink, id, true);
+    if (this.check(req.type, req.method, sink, id)) this.enqueue(req, sink, id, true);
   }
 
   /** Routes a queued call again (its actor moved to another node), keeping its deadline and idem key. */
@@ -78,26 +99,37 @@ export class Router {
     this.call(env.traceparent === null ? req : { ...req, traceparent: env.traceparent }, env.sink, env.id);
   }
 
-  private check(req: CallRequest, sink: ReplySink, id: number | string): boolean {
-    const type = this.registry.get(req.type);
+  private check(typeName: string, method: string, sink: ReplySink, id: number | string): boolean {
+    const type = this.registry.get(typeName);
     if (type === undefined) {
-      this.refuse(sink, id, Errors.unknownActor(req.type).toData());
+      this.refuse(sink, id, Errors.unknownActor(typeName).toData());
       return false;
     }
-    if (!type.methods.has(req.method)) {
-      this.refuse(sink, id, Errors.unknownMethod(req.type, req.method).toData());
+    if (!type.methods.has(method)) {
+      this.refuse(sink, id, Errors.unknownMethod(typeName, method).toData());
       return false;
     }
     return true;
   }
 
   private enqueue(req: CallRequest, sink: ReplySink, id: number | string, forwarded: boolean): void {
-    const timeout = req.timeoutMs ?? this.defaultTimeoutMs;
-    const env = new Envelope(req.type, req.key, req.method, req.args, req.idem ?? null, req.caller ?? null, Date.now() + timeout, sink, id, performance.now(), this.settled);
-    env.forwarded = forwarded;
-    if (TRACE_LATENCY) env.trace = newTrace();
+    const env = this.envelope(req.type, req.key, req.method, req.args, req.idem ?? null, req.caller ?? null, req.timeoutMs, sink, id, forwarded);
     if (req.ack !== undefined) env.ack = req.ack;
     if (req.traceparent !== undefined) env.traceparent = req.traceparent;
+    this.wheelAndQueue(env);
+  }
+
+  private envelope(
+    type: string, key: string, method: string, args: readonly unknown[], idem: string | null, caller: string | null,
+    timeoutMs: number | undefined, sink: ReplySink, id: number | string, forwarded: boolean,
+  ): Envelope {
+    const env = new Envelope(type, key, method, args, idem, caller, Date.now() + (timeoutMs ?? this.defaultTimeoutMs), sink, id, performance.now(), this.settled);
+    env.forwarded = forwarded;
+    if (TRACE_LATENCY) env.trace = newTrace();
+    return env;
+  }
+
+  private wheelAndQueue(env: Envelope): void {
     this.wheel.add(env, env.deadline);
     this.turns.enqueue(env);
   }

@@ -27,8 +27,9 @@ import { traceFields, type Logger } from './log.js';
 import type { CallTracer } from './tracing/call-tracer.js';
 import { commitSpans, endTurnSpans, failTurnSpans, startTurnSpan, turnParent } from './tracing/turn-spans.js';
 import { OutboxDelivery } from './outbox/outbox-delivery.js';
-import { NO_WAKE, WAKE, WAKE_UNKNOWN, type GroupResult, type OutgoingEvent, type TaskGroup, type TurnMessage, type TurnResult } from './pool/protocol.js';
-import { TaskDataError, TaskThreadEnded, TaskTimeout, type TurnPool } from './pool/turn-pool.js';
+import { NO_WAKE, WAKE, WAKE_UNKNOWN, type GroupResult, type OutgoingEvent, type TaskResult, type TurnResult } from './pool/protocol.js';
+import { TaskWriter } from './pool/task-writer.js';
+import { encodeFailed, TaskDataError, TaskThreadEnded, TaskTimeout, type TurnPool } from './pool/turn-pool.js';
 import type { Wakeups } from './reminders/wakeups.js';
 import type { TypeBreakers } from './resilience/type-breakers.js';
 import type { KeyQuarantine } from './resilience/key-quarantine.js';
@@ -57,8 +58,13 @@ const TASK_GRACE_MS = 1000;
 const STUCK_CHECK_MS = 250;
 
 interface GroupRun {
+  readonly id: number;
   readonly act: Activation;
   readonly envs: Envelope[];
+  /** What the task carries besides the messages, kept as sent: an isolated re-run (runTask) sends the same. */
+  readonly data: Uint8Array | null;
+  readonly acked: readonly number[] | null;
+  readonly fresh: boolean;
   readonly expectedVersion: number;
   readonly startedAt: number;
   readonly latestDeadline: number;
@@ -129,6 +135,8 @@ export class TurnScheduler {
   /** Turns completed since start, for metrics. */
   turnsRun = 0;
   private readonly tracer: CallTracer | null;
+  /** Writes every task this scheduler sends (one at a time: the event loop's thread). */
+  private readonly writer = new TaskWriter();
 
   constructor(private readonly o: TurnSchedulerOptions) {
     this.tracer = o.tracer ?? null;
@@ -151,7 +159,7 @@ export class TurnScheduler {
       isLocal: o.isLocal,
       isCurrent: (act) => this.isCurrent(act),
       enqueue: (act, env) => {
-        act.queue.push(env);
+        act.push(env);
         this.queuedTurns++;
         this.markReady(act);
       },
@@ -210,7 +218,7 @@ export class TurnScheduler {
       env.fail({ code: 'E_UNAVAILABLE', message: 'this node cannot confirm its cluster membership (fenced): it serves no actor until it can; retry on another node' });
       return;
     }
-    act.queue.push(env);
+    act.push(env);
     this.queuedTurns++;
     this.markReady(act);
   }
@@ -344,7 +352,7 @@ export class TurnScheduler {
   }
 
   private dispatch(acts: Activation[]): void {
-    const groups: TaskGroup[] = [];
+    const runs: GroupRun[] = [];
     let turns = 0;
     const now = Date.now();
     for (const act of acts) {
@@ -353,38 +361,38 @@ export class TurnScheduler {
       const envs = act.take(this.o.turnsPerActorBatch);
       this.queuedTurns -= before - act.waiting;
       if (envs.length === 0) continue;
-      const id = this.nextGroup++;
-      const messages: TurnMessage[] = new Array(envs.length);
       let latestDeadline = 0;
       for (let i = 0; i < envs.length; i++) {
         const e = envs[i]!;
-        if (e.traceparent === null) messages[i] = e.ack < 0 ? [e.method, e.args, e.idem, e.caller, e.turn] : [e.method, e.args, e.idem, e.caller, e.turn, e.ack];
-        else {
-          // Traced: the turn's span starts at the hand-off, and the worker gets its context for the calls the turn makes.
-          if (this.tracer !== null) startTurnSpan(this.tracer, e);
-          messages[i] = [e.method, e.args, e.idem, e.caller, e.turn, e.ack, turnParent(e)];
-        }
+        // Traced: the turn's span starts at the hand-off, and the worker gets its context for the calls the turn makes.
+        if (e.traceparent !== null && this.tracer !== null) startTurnSpan(this.tracer, e);
         if (e.deadline > latestDeadline) latestDeadline = e.deadline;
       }
       act.running = envs;
       const acked = act.acked.length > 0 ? act.acked : null;
       act.ackedOut = acked;
       if (acked !== null) act.acked = [];
-      this.groups.set(id, { act, envs, expectedVersion: act.record?.version ?? 0, startedAt: now, latestDeadline, thread: -1, ending: false });
-      const data = act.record?.data ?? null;
-      // Trailing parts only when they hold something: most groups carry neither.
-      groups.push(act.fresh ? [id, act.type, act.key, data, messages, acked, true] : acked !== null ? [id, act.type, act.key, data, messages, acked] : [id, act.type, act.key, data, messages]);
+      const run: GroupRun = {
+        id: this.nextGroup++, act, envs, data: act.record?.data ?? null, acked, fresh: act.fresh,
+        expectedVersion: act.record?.version ?? 0, startedAt: now, latestDeadline, thread: -1, ending: false,
+      };
+      this.groups.set(run.id, run);
+      runs.push(run);
       turns += envs.length;
     }
-    if (groups.length === 0) return;
+    if (runs.length === 0) return;
     // Spread big batches over the threads, keep small ones whole.
     const threads = Math.max(1, this.o.pool.threadCount());
     const perTask = Math.min(MAX_TASK_TURNS, Math.max(MIN_TASK_TURNS, Math.ceil(turns / threads)));
-    let task: TaskGroup[] = [];
+    if (turns <= perTask) {
+      this.runTask(runs);
+      return;
+    }
+    let task: GroupRun[] = [];
     let taskTurns = 0;
-    for (const g of groups) {
-      task.push(g);
-      taskTurns += g[4].length;
+    for (const run of runs) {
+      task.push(run);
+      taskTurns += run.envs.length;
       if (taskTurns >= perTask) {
         this.runTask(task);
         task = [];
@@ -394,14 +402,33 @@ export class TurnScheduler {
     if (task.length > 0) this.runTask(task);
   }
 
-  private runTask(task: TaskGroup[], isolated = false): void {
+  /** The task's bytes, written from its groups (task-writer.ts); throws when arguments cannot be encoded. */
+  private encodeTask(task: readonly GroupRun[], keepUntil: number): Uint8Array {
+    const w = this.writer;
+    w.start(keepUntil);
+    for (const run of task) {
+      const act = run.act;
+      w.group(run.id, act.type, act.key, run.data, run.envs.length, run.acked, run.fresh);
+      for (const e of run.envs) w.message(e.method, e.args, e.idem, e.caller, e.turn, e.ack, e.traceparent === null ? null : turnParent(e));
+      w.endGroup();
+    }
+    return w.finish();
+  }
+
+  private runTask(task: GroupRun[], isolated = false): void {
     this.tasksOut++;
     // Sync work past the latest deadline in the batch can only be a stuck handler.
     let latest = 0;
-    for (const g of task) latest = Math.max(latest, this.groups.get(g[0])?.latestDeadline ?? 0);
+    for (const run of task) latest = Math.max(latest, run.latestDeadline);
     const timeoutMs = Math.max(1, latest - Date.now()) + TASK_GRACE_MS;
     if (TRACE_LATENCY) this.traceDispatch(task);
-    this.o.pool.run(task, timeoutMs, latest + PASSING_KEY_MARGIN_MS).then(
+    let running: Promise<TaskResult>;
+    try {
+      running = this.o.pool.runEncoded(this.encodeTask(task, latest + PASSING_KEY_MARGIN_MS), timeoutMs);
+    } catch (err) {
+      running = Promise.reject(encodeFailed(err));
+    }
+    running.then(
       ([done, deferred, thread, timing]) => {
         this.tasksOut--;
         if (TRACE_LATENCY && timing !== undefined) this.traceReturn(done, timing);
@@ -420,21 +447,21 @@ export class TurnScheduler {
         if (err instanceof TaskThreadEnded) {
           // Ended under these turns for another actor's stuck one: they run again, answered by that run.
           this.o.log.log('info', 'task_rerun', { reason: cause, groups: task.length });
-          for (const g of task) this.rerun(g[0]);
+          for (const run of task) this.rerun(run.id);
           this.scheduleFlush();
           return;
         }
         this.o.log.log('warn', 'task_failed', { error: cause, groups: task.length, isolated, ...traceFields(this.traceparentsOf(task)) });
         if (!isolated && task.length > 1) {
           // One bad actor must not fail the others that shared its batch: run each group on its own once.
-          for (const g of task) this.runTask([g], true);
+          for (const run of task) this.runTask([run], true);
         } else {
           // Data that could not cross to or from the thread is that call's fault, not a sign the type kills its threads.
-          if (!(err instanceof TaskDataError)) for (const g of task) this.workerFailed(g[1], g[2]);
+          if (!(err instanceof TaskDataError)) for (const run of task) this.workerFailed(run.act.type, run.act.key);
           const error: ErrorData = err instanceof TaskDataError ? err.data : err instanceof TaskTimeout
             ? { code: 'E_TIMEOUT', message: `${cause}; the actor's state is unchanged` }
             : { code: 'E_ACTOR_FAILED', message: `the worker thread running this turn stopped (${cause}); the actor's state is unchanged` };
-          for (const g of task) this.abandon(g[0], error);
+          for (const run of task) this.abandon(run.id, error);
         }
         this.scheduleFlush();
       },
@@ -442,13 +469,13 @@ export class TurnScheduler {
   }
 
   /** The trace contexts of a task's calls, for its log lines. */
-  private *traceparentsOf(task: readonly TaskGroup[]): Iterable<string | null> {
-    for (const g of task) for (const env of this.groups.get(g[0])?.envs ?? []) yield env.traceparent;
+  private *traceparentsOf(task: readonly GroupRun[]): Iterable<string | null> {
+    for (const run of task) for (const env of run.envs) yield env.traceparent;
   }
 
-  private traceDispatch(task: readonly TaskGroup[]): void {
+  private traceDispatch(task: readonly GroupRun[]): void {
     const at = stamp();
-    for (const g of task) for (const env of this.groups.get(g[0])?.envs ?? []) if (env.trace !== null) env.trace.dispatched = at;
+    for (const run of task) for (const env of run.envs) if (env.trace !== null) env.trace.dispatched = at;
   }
 
   private traceReturn(done: readonly GroupResult[], [workerIn, workerOut]: readonly [number, number]): void {

@@ -89,22 +89,14 @@ export class FrameHandler {
           this.traced(msg, conn);
           return;
         }
-        this.router.call(
-          { type: msg.actor, key: msg.key, method: msg.method, args: msg.args, idem: msg.idem ?? null, caller: conn.caller, timeoutMs: msg.timeout },
-          conn,
-          msg.id,
-        );
+        this.router.callFields(msg.actor, msg.key, msg.method, msg.args, msg.idem ?? null, conn.caller, msg.timeout, conn, msg.id);
         return;
       case 'tell':
         if (this.tracer !== null || msg.traceparent !== undefined) {
           this.traced(msg, conn);
           return;
         }
-        this.router.call(
-          { type: msg.actor, key: msg.key, method: msg.method, args: msg.args, idem: msg.idem ?? null, caller: conn.caller, timeoutMs: msg.timeout },
-          DISCARD,
-          0,
-        );
+        this.router.callFields(msg.actor, msg.key, msg.method, msg.args, msg.idem ?? null, conn.caller, msg.timeout, DISCARD, 0);
         return;
       case 'sub':
         this.topics.subscribe(msg.topic, conn);

@@ -76,6 +76,11 @@ export class TaskThreadEnded extends Error {
 
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** A task whose arguments could not be encoded: the caller's fault (E_BAD_REQUEST), not the thread's. */
+export function encodeFailed(err: unknown): TaskDataError {
+  return new TaskDataError({ code: 'E_BAD_REQUEST', message: `the call's arguments could not be encoded for a worker (${reason(err)})` });
+}
+
 export class TurnPool {
   private readonly pool: Piscina;
   private readonly up: BroadcastChannel;
@@ -190,8 +195,13 @@ export class TurnPool {
     try {
       task = tight(packr.pack([keepUntil, groups] satisfies Task));
     } catch (err) {
-      throw new TaskDataError({ code: 'E_BAD_REQUEST', message: `the call's arguments could not be encoded for a worker (${reason(err)})` });
+      throw encodeFailed(err);
     }
+    return this.runEncoded(task, timeoutMs);
+  }
+
+  /** `run()` of a task already encoded (task-writer.ts); `task` must own its whole buffer: it is transferred. */
+  async runEncoded(task: Uint8Array, timeoutMs: number): Promise<TaskResult> {
     const started = performance.now();
     const exitsBefore = this.endedExits;
     const deadline = new TaskDeadline(timeoutMs);

@@ -9,9 +9,19 @@ import type { Envelope } from '../envelope.js';
 import { senderId } from '../idem-keys.js';
 import { WAKE_UNKNOWN } from '../pool/protocol.js';
 
+/** A mailbox emptied at this capacity or above gives its slots back; below it keeps them for the next message. */
+const KEEP_SLOTS = 64;
+
 export class Activation {
-  readonly queue: Envelope[] = [];
-  head = 0;
+  /**
+   * The mailbox: messages in mail[head, tail). Taken slots are cleared, not
+   * cut off: an empty array's backing store would be freed and a new one
+   * allocated by the next push, an allocation per call for the usual actor
+   * that gets one message per turn.
+   */
+  private mail: (Envelope | undefined)[] = [];
+  private head = 0;
+  private tail = 0;
   /** The group out now, if any ([] while the record loads). */
   running: Envelope[] | null = null;
   loaded = false;
@@ -50,7 +60,12 @@ export class Activation {
   }
 
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.tail - this.head;
+  }
+
+  /** Adds a message at the back of the mailbox. */
+  push(env: Envelope): void {
+    this.mail[this.tail++] = env;
   }
 
   /** Whether the node still has work for this actor that no message will bring. */
@@ -58,17 +73,25 @@ export class Activation {
     return this.delivering.size > 0 || this.acked.length > 0 || this.outboxPending > 0;
   }
 
+  /** Takes up to `max` messages from the front, skipping those already answered (by their deadline). */
   take(max: number): Envelope[] {
-    const out: Envelope[] = [];
-    while (this.head < this.queue.length && out.length < max) {
-      const env = this.queue[this.head++]!;
-      if (!env.done) out.push(env);
+    const mail = this.mail;
+    // Sized once: most groups are one message, and a growing [] allocates a 17-slot store for it.
+    const out: Envelope[] = new Array(Math.min(max, this.tail - this.head));
+    let n = 0;
+    while (this.head < this.tail && n < out.length) {
+      const env = mail[this.head]!;
+      mail[this.head++] = undefined;
+      if (!env.done) out[n++] = env;
     }
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
+    if (n < out.length) out.length = n;
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+      if (mail.length >= KEEP_SLOTS) mail.length = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
+      mail.copyWithin(0, this.head, this.tail);
+      this.tail -= this.head;
+      mail.fill(undefined, this.tail);
       this.head = 0;
     }
     return out;
@@ -76,10 +99,13 @@ export class Activation {
 
   /** Puts a group back at the front, in its original order (after a conflict); returns how many were still live. */
   putBack(envs: readonly Envelope[]): number {
-    const live = envs.filter((e) => !e.done);
-    this.queue.splice(0, this.head, ...live);
+    const live: (Envelope | undefined)[] = envs.filter((e) => !e.done);
+    const n = live.length;
+    for (let i = this.head; i < this.tail; i++) live.push(this.mail[i]);
+    this.mail = live;
     this.head = 0;
-    return live.length;
+    this.tail = live.length;
+    return n;
   }
 
   /** The record must be read again before the next turn (ownership moved, a write's outcome is unknown). */
