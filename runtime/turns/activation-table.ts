@@ -16,7 +16,13 @@ export interface ActivationBounds {
 }
 
 export class ActivationTable {
-  private readonly byId = new Map<string, Activation>();
+  /**
+   * By type, then key: a lookup per call with no string built for it (a
+   * joined "type\0key" id was two strings per call for the collector: the
+   * concatenation and its flattening for the hash).
+   */
+  private readonly byType = new Map<string, Map<string, Activation>>();
+  private count = 0;
   /** Bytes of cached records held by live activations. */
   private bytes = 0;
 
@@ -27,12 +33,8 @@ export class ActivationTable {
     private readonly forgotten: (act: Activation) => void,
   ) {}
 
-  static id(type: string, key: string): string {
-    return type + '\u0000' + key;
-  }
-
   get size(): number {
-    return this.byId.size;
+    return this.count;
   }
 
   get cachedBytes(): number {
@@ -40,28 +42,32 @@ export class ActivationTable {
   }
 
   get(type: string, key: string): Activation | undefined {
-    return this.byId.get(ActivationTable.id(type, key));
+    return this.byType.get(type)?.get(key);
   }
 
   /** Whether `act` is still the live activation of its actor. */
   isLive(act: Activation): boolean {
-    return this.byId.get(ActivationTable.id(act.type, act.key)) === act;
+    return this.byType.get(act.type)?.get(act.key) === act;
   }
 
   /** The actor's activation, made if needed; undefined when a new one would pass the bounds and none could be evicted. */
   getOrCreate(type: string, key: string): Activation | undefined {
-    const id = ActivationTable.id(type, key);
-    let act = this.byId.get(id);
+    let keys = this.byType.get(type);
+    let act = keys?.get(key);
     if (act === undefined) {
       if (this.full() && !this.evict()) return undefined;
       act = new Activation(type, key);
-      this.byId.set(id, act);
+      // Looked up again: evict() may have removed this type's (emptied) map.
+      keys = this.byType.get(type);
+      if (keys === undefined) this.byType.set(type, (keys = new Map()));
+      keys.set(key, act);
+      this.count++;
     }
     return act;
   }
 
-  values(): IterableIterator<Activation> {
-    return this.byId.values();
+  *values(): IterableIterator<Activation> {
+    for (const keys of this.byType.values()) yield* keys.values();
   }
 
   /** Takes the actor's new cached record, keeping the byte count. */
@@ -72,9 +78,11 @@ export class ActivationTable {
 
   /** Drops an activation that is no longer this node's (its shard moved): not an idle forget. */
   drop(act: Activation): void {
-    const id = ActivationTable.id(act.type, act.key);
-    if (this.byId.get(id) !== act) return;
-    this.byId.delete(id);
+    const keys = this.byType.get(act.type);
+    if (keys?.get(act.key) !== act) return;
+    keys!.delete(act.key);
+    if (keys!.size === 0) this.byType.delete(act.type);
+    this.count--;
     this.bytes -= act.record?.data.byteLength ?? 0;
   }
 
@@ -85,18 +93,19 @@ export class ActivationTable {
 
   /** Forgets actors idle for longer than `idleMs`. */
   sweep(now: number): void {
-    for (const act of [...this.byId.values()]) {
+    for (const act of [...this.values()]) {
       if (ActivationTable.idle(act) && now - act.lastActive > this.bounds.idleMs) this.forget(act);
     }
   }
 
   clear(): void {
-    this.byId.clear();
+    this.byType.clear();
+    this.count = 0;
     this.bytes = 0;
   }
 
   private full(): boolean {
-    return this.byId.size >= this.bounds.maxActivations || this.bytes >= this.bounds.maxBytes;
+    return this.count >= this.bounds.maxActivations || this.bytes >= this.bounds.maxBytes;
   }
 
   private forget(act: Activation): void {
@@ -110,17 +119,17 @@ export class ActivationTable {
    * there is room now.
    */
   private evict(): boolean {
-    const idle = [...this.byId.values()].filter(ActivationTable.idle);
+    const idle = [...this.values()].filter(ActivationTable.idle);
     idle.sort((x, y) => x.lastActive - y.lastActive);
     const countGoal = Math.floor(this.bounds.maxActivations * 0.9);
     const bytesGoal = Math.floor(this.bounds.maxBytes * 0.9);
     let evicted = 0;
     for (const act of idle) {
-      if (this.byId.size <= countGoal && this.bytes <= bytesGoal) break;
+      if (this.count <= countGoal && this.bytes <= bytesGoal) break;
       this.forget(act);
       evicted++;
     }
-    if (evicted > 0) this.log.log('info', 'activations_evicted', { evicted, live: this.byId.size, cachedBytes: this.bytes });
+    if (evicted > 0) this.log.log('info', 'activations_evicted', { evicted, live: this.count, cachedBytes: this.bytes });
     return !this.full();
   }
 }
