@@ -41,8 +41,8 @@ export class CommitStep {
     let indexed: number[] | null = null;
     for (let i = 0; i < runs.length; i++) {
       const { act, expectedVersion } = runs[i]!;
-      // Own the bytes (a Buffer copy): the result's data is a view into the whole result buffer.
-      writes[i] = { type: act.type, key: act.key, expectedVersion, data: Buffer.from(results[i]![1]!) };
+      // The data owns its bytes: the pool reads results with byte strings copied out (turn-pool.ts).
+      writes[i] = { type: act.type, key: act.key, expectedVersion, data: results[i]![1]! };
       if (wakeNeed(results[i]!) > NO_WAKE) (indexed ??= []).push(i);
     }
     if (indexed === null) return { writes, outcomes: await this.write(writes) };
