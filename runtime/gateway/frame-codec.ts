@@ -107,6 +107,53 @@ function decodeMsgpack(bytes: Uint8Array, limits: DecodeLimits): Decoded {
   return { ok: true, value: out };
 }
 
+/** A binary frame every message of which passed the edge's checks: message i is bytes[starts[i], starts[i + 1]). */
+export interface ScannedFrame {
+  readonly bytes: Uint8Array;
+  readonly starts: readonly number[];
+}
+
+/**
+ * The messages of a binary frame, located and checked but not decoded, when
+ * all of them pass (the usual frame); null for anything else (a message past
+ * a limit, broken msgpack, a batch past --max-batch), which decodeFrame()
+ * answers with the precise error.
+ */
+export function scanFrame(frame: ArrayBuffer, limits: DecodeLimits): ScannedFrame | null {
+  const bytes = new Uint8Array(frame);
+  const t = bytes[0];
+  let count = -1;
+  let pos = 0;
+  if (t === undefined) return null;
+  if (t >= 0x90 && t < 0xa0) {
+    count = t & 0x0f;
+    pos = 1;
+  } else if (t === 0xdc && bytes.length >= 3) {
+    count = (bytes[1]! << 8) | bytes[2]!;
+    pos = 3;
+  } else if (t === 0xdd && bytes.length >= 5) {
+    count = bytes[1]! * 0x1000000 + ((bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!);
+    pos = 5;
+  }
+  if (count < 0) return scanner.value(bytes, 0, limits) === bytes.length ? { bytes, starts: [0, bytes.length] } : null;
+  if (count > limits.maxBatch) return null;
+  const starts = new Array<number>(count + 1);
+  for (let i = 0; i < count; i++) {
+    starts[i] = pos;
+    pos = scanner.value(bytes, pos, limits);
+    if (pos < 0) return null;
+  }
+  starts[count] = pos;
+  return pos === bytes.length ? { bytes, starts } : null;
+}
+
+/** Message i of a scanned frame, decoded the general way; a Refused if msgpackr cannot read it after all. */
+export function decodeScanned(frame: ScannedFrame, i: number, limits: WireLimits): unknown {
+  const start = frame.starts[i]!;
+  const one = unpack(frame.bytes.subarray(start, frame.starts[i + 1]!));
+  return one.ok ? one.value : refusedAt(frame.bytes, start, limits, NOT_MSGPACK);
+}
+
 function unpack(bytes: Uint8Array): Decoded {
   try {
     return { ok: true, value: unpackr.unpack(bytes) };

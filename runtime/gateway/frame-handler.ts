@@ -3,10 +3,11 @@ import { DISCARD } from '../envelope.js';
 import type { Router } from '../router.js';
 import type { TopicHub } from '../topics.js';
 import type { ClientConnection } from './client-connection.js';
-import { decodeFrame, Refused, type DecodeLimits } from './frame-codec.js';
+import { decodeFrame, decodeScanned, Refused, scanFrame, type DecodeLimits, type ScannedFrame } from './frame-codec.js';
+import { CALL, CallReader } from './call-reader.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import { frameArrived, TRACE_LATENCY } from '../metrics/latency-trace.js';
-import type { CallMessage, TellMessage } from '../../protocol/wire.js';
+import type { CallMessage, RequestId, TellMessage } from '../../protocol/wire.js';
 import type { CallRequest } from '../router.js';
 import type { CallTracer } from '../tracing/call-tracer.js';
 import { GatewaySpanSink, gatewaySpan } from '../tracing/gateway-span.js';
@@ -26,6 +27,8 @@ export interface FrameLimits extends DecodeLimits {
 export class FrameHandler {
   /** When the frame being handled arrived (performance.now()), with a tracer only: its calls' gateway spans start there. */
   private frameAt = 0;
+  /** Reads plain calls from their bytes (one frame at a time: the event loop's thread). */
+  private readonly reader = new CallReader();
 
   constructor(
     private readonly router: Router,
@@ -45,6 +48,14 @@ export class FrameHandler {
       conn.error(null, { code: 'E_TOO_LARGE', message: `frame of ${frame.byteLength} bytes exceeds the maximum of ${this.limits.maxFrame} bytes (--max-frame)` });
       return;
     }
+    if (binary && this.tracer === null) {
+      // The usual frame: every message within the limits; plain calls are read without decoding them into objects.
+      const scanned = scanFrame(frame, this.limits);
+      if (scanned !== null) {
+        this.scanned(conn, scanned);
+        return;
+      }
+    }
     // Depth, sizes and msgpack extensions are checked while decoding; a message past them arrives here as a Refused.
     const decoded = decodeFrame(frame, binary, this.limits);
     if (!decoded.ok) {
@@ -58,6 +69,46 @@ export class FrameHandler {
     } else {
       this.message(conn, value);
     }
+  }
+
+  private scanned(conn: ClientConnection, frame: ScannedFrame): void {
+    const r = this.reader;
+    const n = frame.starts.length - 1;
+    for (let i = 0; i < n; i++) {
+      if (r.read(frame.bytes, frame.starts[i]!, frame.starts[i + 1]!, this.limits.maxKey)) {
+        this.plain(conn, r.op === CALL, r.id, r.actor, r.key, r.method, r.args, r.idem, r.timeout);
+      } else {
+        this.message(conn, decodeScanned(frame, i, this.limits));
+      }
+    }
+  }
+
+  /** An untraced call or tell that passed the edge's checks, from either reader. */
+  private plain(
+    conn: ClientConnection, call: boolean, id: RequestId, actor: string, key: string, method: string,
+    args: readonly unknown[], idem: string | null, timeout: number | undefined,
+  ): void {
+    if (!call) {
+      this.router.callFields(actor, key, method, args, idem, conn.caller, timeout, DISCARD, 0);
+      return;
+    }
+    if (this.admit(conn, id)) this.router.callFields(actor, key, method, args, idem, conn.caller, timeout, conn, id);
+  }
+
+  /** A call within the connection's rate limit and in-flight bound is counted in flight; else it is refused here. */
+  private admit(conn: ClientConnection, id: RequestId): boolean {
+    if (this.limits.rateLimit > 0 && !conn.takeToken(this.limits.rateLimit)) {
+      this.metrics.recordError('E_OVERLOADED');
+      conn.error(id, { code: 'E_OVERLOADED', message: `connection is over its rate limit of ${this.limits.rateLimit} calls/s (--rate-limit); slow down` });
+      return false;
+    }
+    if (conn.inflight >= this.limits.maxInflight) {
+      this.metrics.recordError('E_OVERLOADED');
+      conn.error(id, { code: 'E_OVERLOADED', message: `connection has ${conn.inflight} calls in flight, the maximum (--max-inflight); wait for answers` });
+      return false;
+    }
+    conn.inflight++;
+    return true;
   }
 
   private message(conn: ClientConnection, raw: unknown): void {
@@ -74,29 +125,13 @@ export class FrameHandler {
     }
     switch (msg.op) {
       case 'call':
-        if (this.limits.rateLimit > 0 && !conn.takeToken(this.limits.rateLimit)) {
-          this.metrics.recordError('E_OVERLOADED');
-          conn.error(msg.id, { code: 'E_OVERLOADED', message: `connection is over its rate limit of ${this.limits.rateLimit} calls/s (--rate-limit); slow down` });
-          return;
-        }
-        if (conn.inflight >= this.limits.maxInflight) {
-          this.metrics.recordError('E_OVERLOADED');
-          conn.error(msg.id, { code: 'E_OVERLOADED', message: `connection has ${conn.inflight} calls in flight, the maximum (--max-inflight); wait for answers` });
-          return;
-        }
-        conn.inflight++;
-        if (this.tracer !== null || msg.traceparent !== undefined) {
-          this.traced(msg, conn);
-          return;
-        }
-        this.router.callFields(msg.actor, msg.key, msg.method, msg.args, msg.idem ?? null, conn.caller, msg.timeout, conn, msg.id);
-        return;
       case 'tell':
         if (this.tracer !== null || msg.traceparent !== undefined) {
+          if (msg.op === 'call' && !this.admit(conn, msg.id)) return;
           this.traced(msg, conn);
           return;
         }
-        this.router.callFields(msg.actor, msg.key, msg.method, msg.args, msg.idem ?? null, conn.caller, msg.timeout, DISCARD, 0);
+        this.plain(conn, msg.op === 'call', msg.op === 'call' ? msg.id : 0, msg.actor, msg.key, msg.method, msg.args, msg.idem ?? null, msg.timeout);
         return;
       case 'sub':
         this.topics.subscribe(msg.topic, conn);
