@@ -45,6 +45,41 @@ describe('wire protocol v1', () => {
     assert.deepEqual([...totals.values()], [10, 10, 10, 10, 10]);
   });
 
+  test('a batch mixing messages the call reader takes and those it leaves to the general path keeps their order', async () => {
+    // Plain calls are read from their bytes (gateway/call-reader.ts); the others are decoded in full.
+    // Both kinds on one key, interleaved: the adds must run in the frame's order, each answered under its id.
+    const key = 'mixed-order';
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const batch: Record<string, unknown>[] = [
+      { op: 'call', id: 501, actor: 'Counter', key, method: 'add', args: [1] },
+      { op: 'call', id: 502, actor: 'Counter', key, method: 'add', args: [1], traceparent: tp },
+      { op: 'call', id: 503, actor: 'Counter', key, method: 'add', args: [1], timeout: undefined },
+      { op: 'call', id: 504, actor: 'Counter', key, method: 'add', args: [1], idem: '~reserved' },
+      { op: 'sub', id: 505, topic: 'mixed-topic' },
+      { op: 'call', id: 506, actor: 'Counter', key, method: 'add', args: [1], extra: 'field' },
+      { op: 'tell', actor: 'Counter', key, method: 'add', args: [1] },
+      { op: 'call', id: 507, actor: 'Counter', key, method: 'add', args: [1] },
+      { op: 'call', id: 508, actor: 'Nope', key, method: 'add', args: [1] },
+      { op: 'call', id: 509, actor: 'Counter', key, method: 'get' },
+    ];
+    client.sendBinary(batch);
+    const ids = [501, 502, 503, 504, 505, 506, 507, 508, 509];
+    const answers = await Promise.all(ids.map((id) => client.reply(id)));
+    const byId = new Map(ids.map((id, i) => [id, answers[i]!]));
+    assert.equal(byId.get(501)!.value, 1);
+    assert.equal(byId.get(502)!.value, 2);
+    assert.equal(byId.get(503)!.value, 3);
+    assert.equal(byId.get(504)!.op, 'error');
+    assert.equal(byId.get(504)!.code, 'E_BAD_REQUEST');
+    assert.equal(byId.get(505)!.value, true);
+    // An unknown field is ignored by the general path, as before the reader.
+    assert.equal(byId.get(506)!.value, 4);
+    // The tell ran between 506 and 507.
+    assert.equal(byId.get(507)!.value, 6);
+    assert.equal(byId.get(508)!.code, 'E_UNKNOWN_ACTOR');
+    assert.equal(byId.get(509)!.value, 6);
+  });
+
   test('string ids are echoed back as they were sent', async () => {
     client.sendBinary({ op: 'call', id: 'abc-1', actor: 'Counter', key: 'sid', method: 'get', args: [] });
     assert.equal((await client.reply('abc-1')).value, 0);

@@ -56,14 +56,15 @@ export class TypeBreakers {
     this.succeeded.add(type);
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(() => this.recordSuccesses());
+    queueMicrotask(this.recordSuccesses);
   }
 
-  private recordSuccesses(): void {
+  /** Bound once: a closure per commit batch was garbage on every one. */
+  private readonly recordSuccesses = (): void => {
     this.flushQueued = false;
     for (const type of this.succeeded) this.breaker(type).fire(true).catch(() => {});
     this.succeeded.clear();
-  }
+  };
 
   states(): { name: string; state: BreakerState }[] {
     return [...this.breakers].map(([type, b]) => ({ name: `actor:${type}`, state: b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed' }));
