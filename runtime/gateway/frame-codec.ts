@@ -49,21 +49,19 @@ export function decodeFrame(frame: ArrayBuffer, binary: boolean, limits: DecodeL
   return binary ? decodeMsgpack(new Uint8Array(frame), limits) : decodeText(frame, limits);
 }
 
+/** A frame's batch head: [messages, bytes of the head], or [-1, 0] when the frame is one message (not an array). */
+function batchHead(bytes: Uint8Array): [count: number, head: number] {
+  const t = bytes[0]!;
+  if (t >= 0x90 && t < 0xa0) return [t & 0x0f, 1];
+  if (t === 0xdc && bytes.length >= 3) return [(bytes[1]! << 8) | bytes[2]!, 3];
+  if (t === 0xdd && bytes.length >= 5) return [bytes[1]! * 0x1000000 + ((bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!), 5];
+  return [-1, 0];
+}
+
 function decodeMsgpack(bytes: Uint8Array, limits: DecodeLimits): Decoded {
-  const t = bytes[0];
-  let count = -1;
-  let pos = 0;
-  if (t === undefined) return notMsgpack;
-  if (t >= 0x90 && t < 0xa0) {
-    count = t & 0x0f;
-    pos = 1;
-  } else if (t === 0xdc && bytes.length >= 3) {
-    count = (bytes[1]! << 8) | bytes[2]!;
-    pos = 3;
-  } else if (t === 0xdd && bytes.length >= 5) {
-    count = bytes[1]! * 0x1000000 + ((bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!);
-    pos = 5;
-  }
+  if (bytes.length === 0) return notMsgpack;
+  const [count, head] = batchHead(bytes);
+  let pos = head;
   if (count < 0) {
     // One message.
     const end = scanner.value(bytes, 0, limits);
@@ -121,20 +119,9 @@ export interface ScannedFrame {
  */
 export function scanFrame(frame: ArrayBuffer, limits: DecodeLimits): ScannedFrame | null {
   const bytes = new Uint8Array(frame);
-  const t = bytes[0];
-  let count = -1;
-  let pos = 0;
-  if (t === undefined) return null;
-  if (t >= 0x90 && t < 0xa0) {
-    count = t & 0x0f;
-    pos = 1;
-  } else if (t === 0xdc && bytes.length >= 3) {
-    count = (bytes[1]! << 8) | bytes[2]!;
-    pos = 3;
-  } else if (t === 0xdd && bytes.length >= 5) {
-    count = bytes[1]! * 0x1000000 + ((bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!);
-    pos = 5;
-  }
+  if (bytes.length === 0) return null;
+  const [count, head] = batchHead(bytes);
+  let pos = head;
   if (count < 0) return scanner.value(bytes, 0, limits) === bytes.length ? { bytes, starts: [0, bytes.length] } : null;
   if (count > limits.maxBatch) return null;
   const starts = new Array<number>(count + 1);
