@@ -44,7 +44,16 @@ export function brokerProperties(ports: BrokerPorts, logDir: string): string {
   return lines.map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what
+ * `kafka-storage random-uuid` prints). One in 64 of those starts with '-',
+ * which the storage tool's argument parser reads as an option ("argument
+ * --cluster-id/-t: expected one argument"): drawn again, as Kafka's own
+ * Uuid.randomUuid() does for the same reason.
+ */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
