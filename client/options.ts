@@ -3,6 +3,8 @@
  * the SDK reads. Every option is checked here, once, and a bad value throws a
  * TypeError naming the option, so a typo fails at connect() and not mid-run.
  */
+import { MAX_TIMEOUT_MS } from '../protocol/index.js';
+
 /** A bearer token, or a function called before every (re)connect, e.g. to refresh it. */
 export type TokenSource = string | (() => string | Promise<string>);
 
@@ -86,8 +88,6 @@ export interface ResolvedOptions {
   readonly WebSocket: typeof globalThis.WebSocket | undefined;
 }
 
-/** The wire protocol's bound on a call timeout. */
-const MAX_TIMEOUT = 3_600_000;
 
 function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
@@ -150,12 +150,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw new TypeError('option token must be a string or a function returning one (or a promise of one)');
   }
   if (options.autoIdem !== undefined && typeof options.autoIdem !== 'boolean') throw new TypeError('option autoIdem must be a boolean');
-  const timeout = positiveInt('timeout', options.timeout, 5000, MAX_TIMEOUT);
+  const timeout = positiveInt('timeout', options.timeout, 5000, MAX_TIMEOUT_MS);
   return Object.freeze({
     urls: Object.freeze(urls),
     token,
     timeout,
-    connectTimeout: positiveInt('connectTimeout', options.connectTimeout, 10_000, MAX_TIMEOUT),
+    connectTimeout: positiveInt('connectTimeout', options.connectTimeout, 10_000, MAX_TIMEOUT_MS),
     reconnect: options.reconnect === false ? null : backoff('reconnect', options.reconnect ?? {}, { baseMs: 100, maxMs: 5000, attempts: Infinity }),
     retry: options.retry === undefined ? null : backoff('retry', options.retry, { baseMs: 50, maxMs: 2000, attempts: 3 }),
     autoIdem: options.autoIdem ?? false,
@@ -183,7 +183,7 @@ export interface CallOptions {
 
 export function checkCallOptions(options: CallOptions | undefined): void {
   if (options === undefined) return;
-  if (options.timeout !== undefined) positiveInt('timeout', options.timeout, 0, MAX_TIMEOUT);
+  if (options.timeout !== undefined) positiveInt('timeout', options.timeout, 0, MAX_TIMEOUT_MS);
   if (options.idem !== undefined && (typeof options.idem !== 'string' || options.idem.length === 0 || options.idem.length > 1024)) {
     throw new TypeError('option idem must be a non-empty string of at most 1024 characters');
   }

@@ -89,6 +89,9 @@ export interface Rejected {
   readonly error: ErrorData;
 }
 
+/** The longest deadline a message may ask for, ms (`timeout`; over HTTP, `x-troupe-timeout`). */
+export const MAX_TIMEOUT_MS = 3_600_000;
+
 /** Idempotency keys the runtime makes up start with this; a client's never may. */
 export const RESERVED_IDEM_PREFIX = '~';
 
@@ -127,8 +130,8 @@ export function parseClientMessage(value: unknown, limits: WireLimits = DEFAULT_
     if (!Array.isArray(args)) return reject(id, '"args" must be an array');
     if (m.idem !== undefined && !isName(m.idem, max)) return reject(id, `"idem" must be a non-empty string of at most ${max} characters`);
     if (typeof m.idem === 'string' && m.idem.startsWith(RESERVED_IDEM_PREFIX)) return reject(id, `"idem" keys starting with '${RESERVED_IDEM_PREFIX}' are the runtime's own`);
-    if (m.timeout !== undefined && !(typeof m.timeout === 'number' && m.timeout > 0 && m.timeout <= 3_600_000)) {
-      return reject(id, '"timeout" must be a number of milliseconds between 1 and 3600000');
+    if (m.timeout !== undefined && !(typeof m.timeout === 'number' && m.timeout > 0 && m.timeout <= MAX_TIMEOUT_MS)) {
+      return reject(id, `"timeout" must be a number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`);
     }
     const idem = m.idem as string | undefined;
     const timeout = m.timeout as number | undefined;

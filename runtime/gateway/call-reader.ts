@@ -15,20 +15,16 @@
  * and extensions are already within the edge's limits.
  */
 import { Unpackr } from 'msgpackr';
-import { RESERVED_IDEM_PREFIX } from '../../protocol/wire.js';
+import { MAX_TIMEOUT_MS, RESERVED_IDEM_PREFIX } from '../../protocol/wire.js';
 import { MsgpackScanner } from './msgpack-scan.js';
 
 // The same options as the general decoder (frame-codec.ts): binary args must outlive the frame.
 const unpackr = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: true });
 
 const scanner = new MsgpackScanner();
-const NO_ARGS: readonly unknown[] = [];
 
 export const CALL = 1;
 export const TELL = 2;
-
-/** The largest timeout a message may ask for (parseClientMessage's bound). */
-const MAX_TIMEOUT_MS = 3_600_000;
 
 // Field bits, to decline a map that names one twice (an object would keep the last).
 const F_OP = 1, F_ID = 2, F_ACTOR = 4, F_KEY = 8, F_METHOD = 16, F_ARGS = 32, F_IDEM = 64, F_TIMEOUT = 128;
@@ -117,7 +113,6 @@ export class CallReader {
     this.op = 0;
     this.idem = null;
     this.timeout = undefined;
-    this.args = NO_ARGS;
     let hasId = false;
     for (let i = 0; i < n; i++) {
       if (!this.str()) return false;

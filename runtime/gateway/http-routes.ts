@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HTTP_STATUS, type ErrorData } from '../../protocol/errors.js';
 import type { WireLimits } from '../../protocol/limits.js';
-import { isRejected, parseClientMessage } from '../../protocol/wire.js';
+import { isRejected, MAX_TIMEOUT_MS, parseClientMessage } from '../../protocol/wire.js';
 import type { ReplySink } from '../envelope.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { TurnResult } from '../pool/protocol.js';
@@ -145,8 +145,8 @@ export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
       return;
     }
     const timeoutMs = timeoutHeader === '' ? undefined : Number(timeoutHeader);
-    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= 3_600_000)) {
-      refuse({ code: 'E_BAD_REQUEST', message: 'x-troupe-timeout must be milliseconds between 1 and 3600000' });
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+      refuse({ code: 'E_BAD_REQUEST', message: `x-troupe-timeout must be milliseconds between 1 and ${MAX_TIMEOUT_MS}` });
       return;
     }
     readBody(res, deps.maxFrame, reply, (body) => {

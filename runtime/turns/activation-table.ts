@@ -22,7 +22,6 @@ export class ActivationTable {
    * concatenation and its flattening for the hash).
    */
   private readonly byType = new Map<string, Map<string, Activation>>();
-  private count = 0;
   /** Bytes of cached records held by live activations. */
   private bytes = 0;
 
@@ -33,8 +32,11 @@ export class ActivationTable {
     private readonly forgotten: (act: Activation) => void,
   ) {}
 
+  /** Live activations: summed over the types (a handful), not counted beside the maps. */
   get size(): number {
-    return this.count;
+    let n = 0;
+    for (const keys of this.byType.values()) n += keys.size;
+    return n;
   }
 
   get cachedBytes(): number {
@@ -61,7 +63,6 @@ export class ActivationTable {
       keys = this.byType.get(type);
       if (keys === undefined) this.byType.set(type, (keys = new Map()));
       keys.set(key, act);
-      this.count++;
     }
     return act;
   }
@@ -82,7 +83,6 @@ export class ActivationTable {
     if (keys?.get(act.key) !== act) return;
     keys!.delete(act.key);
     if (keys!.size === 0) this.byType.delete(act.type);
-    this.count--;
     this.bytes -= act.record?.data.byteLength ?? 0;
   }
 
@@ -100,12 +100,11 @@ export class ActivationTable {
 
   clear(): void {
     this.byType.clear();
-    this.count = 0;
     this.bytes = 0;
   }
 
   private full(): boolean {
-    return this.count >= this.bounds.maxActivations || this.bytes >= this.bounds.maxBytes;
+    return this.size >= this.bounds.maxActivations || this.bytes >= this.bounds.maxBytes;
   }
 
   private forget(act: Activation): void {
@@ -125,11 +124,11 @@ export class ActivationTable {
     const bytesGoal = Math.floor(this.bounds.maxBytes * 0.9);
     let evicted = 0;
     for (const act of idle) {
-      if (this.count <= countGoal && this.bytes <= bytesGoal) break;
+      if (this.size <= countGoal && this.bytes <= bytesGoal) break;
       this.forget(act);
       evicted++;
     }
-    if (evicted > 0) this.log.log('info', 'activations_evicted', { evicted, live: this.count, cachedBytes: this.bytes });
+    if (evicted > 0) this.log.log('info', 'activations_evicted', { evicted, live: this.size, cachedBytes: this.bytes });
     return !this.full();
   }
 }
