@@ -11,7 +11,14 @@
  * `node:http` server and a trivial uWebSockets.js HTTP server doing the same
  * add in memory (bench/http/servers.ts). Prints requests/s, latency and the
  * ratios Troupe / each; one JSON line. Bounded by `--seconds` per row.
+ *
+ * BENCH_BASELINE=<a built checkout of an older commit> adds a row
+ * `troupe@baseline` run from there, and `--rounds N` runs the two Troupe rows
+ * N times, interleaved, each round's ratio printed (a hot-path change's
+ * before and after in one run; the machine's speed drifts by the hour).
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitDescribe } from '../lib/git-commit.js';
 import { keepResults } from '../lib/results-file.js';
@@ -23,13 +30,13 @@ import { wrkAvailable, wrkLoad } from './wrk-load.js';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url));
 
-function args(): { seconds: number; connections: number } {
-  const out = { seconds: 8, connections: 50 };
+function args(): { seconds: number; connections: number; rounds: number } {
+  const out = { seconds: 8, connections: 50, rounds: 1 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]!.replace(/^--/, '') as keyof typeof out;
     const v = Number(argv[i + 1]);
-    if (!(name in out) || !Number.isInteger(v) || v < 1 || v > 600) throw new TypeError(`usage: [--seconds N] [--connections N], got ${argv[i]} ${argv[i + 1]}`);
+    if (!(name in out) || !Number.isInteger(v) || v < 1 || v > 600) throw new TypeError(`usage: [--seconds N] [--connections N] [--rounds N], got ${argv[i]} ${argv[i + 1]}`);
     out[name] = v;
   }
   return out;
@@ -76,14 +83,43 @@ async function trivial(kind: 'node-http' | 'uws-http', o: { seconds: number; con
   }
 }
 
-async function main(): Promise<void> {
-  const o = args();
-  const rows: Row[] = [];
-  const node = await startCounterNode(ROOT, []);
+function baselineRoot(): string | null {
+  const raw = process.env.BENCH_BASELINE?.trim() ?? '';
+  if (raw === '') return null;
+  const root = resolve(raw);
+  if (!existsSync(join(root, 'dist', 'examples', 'counter', 'counter.js'))) throw new TypeError(`BENCH_BASELINE must be a built checkout (dist/ present), got ${JSON.stringify(raw)}`);
+  return root;
+}
+
+async function troupeRow(name: string, root: string, o: { seconds: number; connections: number }): Promise<Row> {
+  const node = await startCounterNode(root, []);
   try {
-    rows.push(await drive('troupe', node.port, o));
+    return await drive(name, node.port, o);
   } finally {
     await node.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = args();
+  const base = baselineRoot();
+  const rows: Row[] = [];
+  const rounds: Array<{ troupe: Row; baseline: Row }> = [];
+  for (let r = 0; r < (base === null ? 1 : o.rounds); r++) {
+    const troupe = await troupeRow('troupe', ROOT, o);
+    if (base === null) {
+      rows.push(troupe);
+      break;
+    }
+    const baseline = await troupeRow('troupe@baseline', base, o);
+    rounds.push({ troupe, baseline });
+    process.stderr.write(`round ${r + 1}: troupe ${troupe.requestsPerSecond}, baseline ${baseline.requestsPerSecond}: ${(troupe.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x\n`);
+  }
+  if (base !== null) {
+    // The Troupe rows quoted are the median round's (by its ratio); every round is in the JSON.
+    const sorted = [...rounds].sort((a, b) => a.troupe.requestsPerSecond / a.baseline.requestsPerSecond - b.troupe.requestsPerSecond / b.baseline.requestsPerSecond);
+    const mid = sorted[Math.floor(sorted.length / 2)]!;
+    rows.push(mid.troupe, mid.baseline);
   }
   rows.push(await trivial('node-http', o));
   rows.push(await trivial('uws-http', o));
@@ -92,7 +128,10 @@ async function main(): Promise<void> {
   for (const r of rows) lines.push(`${r.name.padEnd(10)} ${String(r.requestsPerSecond).padStart(10)}  ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.errors).padStart(6)}  ${String(r.non2xx).padStart(7)}`);
   for (const r of rows.slice(1)) lines.push(`troupe / ${r.name}: ${(troupe.requestsPerSecond / r.requestsPerSecond).toFixed(2)}x`);
   const commit = gitDescribe(ROOT);
-  const json = { event: 'http_bench', commit, at: new Date().toISOString(), node: process.version, load: LOAD, ...o, rows };
+  const json = {
+    event: 'http_bench', commit, at: new Date().toISOString(), node: process.version, load: LOAD, ...o, rows,
+    ...(base === null ? {} : { baseline: gitDescribe(base), rounds }),
+  };
   const kept = keepResults(ROOT, new Date(json.at), commit, '-http', `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(json)}\nresults: ${kept}\n`);
 }

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HTTP_STATUS, type ErrorData } from '../../protocol/errors.js';
 import type { WireLimits } from '../../protocol/limits.js';
-import { isRejected, MAX_TIMEOUT_MS, parseClientMessage } from '../../protocol/wire.js';
+import { callFieldsValid, isRejected, MAX_TIMEOUT_MS, parseClientMessage } from '../../protocol/wire.js';
 import type { ReplySink } from '../envelope.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { TurnResult } from '../pool/protocol.js';
@@ -39,11 +39,18 @@ const STATUS_TEXT: Record<number, string> = {
   422: '422 Unprocessable Entity', 429: '429 Too Many Requests', 503: '503 Service Unavailable', 504: '504 Gateway Timeout', 500: '500 Internal Server Error',
 };
 
+/** No CORS headers: one list for every answer, not an empty array each. */
+const NO_HEADERS: HeaderList = Object.freeze([]) as unknown as HeaderList;
+/** The usual answer's header, as bytes: uWS converts a string argument to UTF-8 on every call. */
+const CONTENT_TYPE = Buffer.from('content-type');
+const JSON_TYPE = 'application/json';
+const JSON_TYPE_BYTES = Buffer.from(JSON_TYPE);
+
 /** Wraps a uWS response so it is written at most once and never after the client went away. */
 class HttpReply implements ReplySink {
   private done = false;
   /** `headers`: written on every answer (CORS), read from the request before its callback ended. */
-  constructor(private readonly res: HttpResponse, private readonly headers: HeaderList = []) {
+  constructor(private readonly res: HttpResponse, private readonly headers: HeaderList = NO_HEADERS) {
     res.onAborted(() => {
       this.done = true;
     });
@@ -53,14 +60,15 @@ class HttpReply implements ReplySink {
     return this.done;
   }
 
-  send(status: number, body: string, contentType = 'application/json'): void {
+  send(status: number, body: string, contentType = JSON_TYPE): void {
     if (this.done) return;
     this.done = true;
-    this.res.cork(() => {
-      this.res.writeStatus(STATUS_TEXT[status] ?? `${status}`);
-      for (const [name, value] of this.headers) this.res.writeHeader(name, value);
-      if (status === 204) this.res.endWithoutBody();
-      else this.res.writeHeader('content-type', contentType).end(body);
+    const res = this.res;
+    res.cork(() => {
+      res.writeStatus(STATUS_TEXT[status] ?? `${status}`);
+      for (const [name, value] of this.headers) res.writeHeader(name, value);
+      if (status === 204) res.endWithoutBody();
+      else res.writeHeader(CONTENT_TYPE, contentType === JSON_TYPE ? JSON_TYPE_BYTES : contentType).end(body);
     });
   }
 
@@ -72,7 +80,9 @@ class HttpReply implements ReplySink {
     if (result[0] === 1) {
       let body: string;
       try {
-        body = JSON.stringify({ value: result[1] === undefined ? null : result[1] });
+        // The same text as stringifying { value }, without the object: a result is decoded
+        // msgpack (plain data), so its JSON is never undefined.
+        body = `{"value":${result[1] === undefined ? 'null' : JSON.stringify(result[1])}}`;
       } catch {
         this.error({ code: 'E_ACTOR_FAILED', message: 'the result cannot be represented as JSON' });
         return;
@@ -84,8 +94,14 @@ class HttpReply implements ReplySink {
   }
 }
 
+/**
+ * Reads a request's body and gives it to `onBody`, which must be done with it
+ * when it returns: a body that came in one chunk (nearly every call's) is a
+ * view of uWS's memory, reused after the callback, so it is read in place,
+ * not copied. Chunks before the last are copied.
+ */
 function readBody(res: HttpResponse, max: number, reply: HttpReply, onBody: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
+  let chunks: Buffer[] | null = null;
   let size = 0;
   res.onData((chunk, isLast) => {
     if (reply.aborted) return;
@@ -94,16 +110,21 @@ function readBody(res: HttpResponse, max: number, reply: HttpReply, onBody: (bod
       reply.error({ code: 'E_TOO_LARGE', message: `request body exceeds the maximum of ${max} bytes (--max-frame)` });
       return;
     }
-    // The chunk's memory is reused by uWS after this callback: copy it.
-    chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
-    if (isLast) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    if (isLast && chunks === null) {
+      onBody(Buffer.from(chunk));
+      return;
+    }
+    (chunks ??= []).push(Buffer.from(chunk.slice(0)));
+    if (isLast) onBody(Buffer.concat(chunks));
   });
 }
 
 function param(req: HttpRequest, i: number): string | null {
+  const raw = req.getParameter(i);
+  if (raw === undefined) return null;
+  if (!raw.includes('%')) return raw;
   try {
-    const raw = req.getParameter(i);
-    return raw === undefined ? null : decodeURIComponent(raw);
+    return decodeURIComponent(raw);
   } catch {
     return null;
   }
@@ -111,7 +132,7 @@ function param(req: HttpRequest, i: number): string | null {
 
 /** HTTP side of the gateway: actor calls, health probes and metrics. */
 export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
-  const corsOf = (req: HttpRequest): HeaderList => (deps.cors.enabled ? deps.cors.responseHeaders(req.getHeader('origin')) : []);
+  const corsOf = (req: HttpRequest): HeaderList => (deps.cors.enabled ? deps.cors.responseHeaders(req.getHeader('origin')) : NO_HEADERS);
 
   app.post('/v1/actors/:type/:key/:method', (res, req) => {
     const reply = new HttpReply(res, corsOf(req));
@@ -134,11 +155,14 @@ export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
       refuse({ code: 'E_BAD_REQUEST', message: 'actor type, key and method in the path must be valid URL-encoded strings' });
       return;
     }
-    // The same checks as a WebSocket call's fields (lengths against --max-key), before any of the body is read.
-    const fields = parseClientMessage({ op: 'call', id: 0, actor: type, key, method, ...(idem === '' ? {} : { idem }) }, deps.limits);
-    if (isRejected(fields)) {
-      refuse(fields.error);
-      return;
+    // The same checks as a WebSocket call's fields (lengths against --max-key), before any of the body is read;
+    // parseClientMessage says what is wrong when they fail.
+    if (!callFieldsValid(type, key, method, idem, deps.limits.maxKey)) {
+      const fields = parseClientMessage({ op: 'call', id: 0, actor: type, key, method, ...(idem === '' ? {} : { idem }) }, deps.limits);
+      if (isRejected(fields)) {
+        refuse(fields.error);
+        return;
+      }
     }
     if (length > deps.maxFrame) {
       refuse({ code: 'E_TOO_LARGE', message: `request body of ${length} bytes exceeds the maximum of ${deps.maxFrame} bytes (--max-frame)` });
@@ -155,19 +179,30 @@ export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
         refuse(decoded.error);
         return;
       }
-      Promise.resolve(auth).then((who) => {
+      const args = decoded.args;
+      const route = (who: AuthResult): void => {
         if ('error' in who) {
           reply.error(who.error);
           return;
         }
-        const call: CallRequest = { type, key, method, args: decoded.args, idem: idem === '' ? null : idem, caller: who.caller, timeoutMs };
+        const idemKey = idem === '' ? null : idem;
+        if (deps.tracer === null && clientParent === undefined) {
+          // The usual call: to the router as fields, no request object (as the WebSocket's plain calls).
+          deps.router.callFields(type, key, method, args, idemKey, who.caller, timeoutMs, reply, 0);
+          return;
+        }
+        const call: CallRequest = { type, key, method, args, idem: idemKey, caller: who.caller, timeoutMs };
         if (deps.tracer !== null) {
           const { req: traced, span } = gatewaySpan(deps.tracer, call, clientParent, startAt);
           deps.router.call(traced, new GatewaySpanSink(span, reply), 0);
         } else {
-          deps.router.call(clientParent === undefined ? call : { ...call, traceparent: clientParent }, reply, 0);
+          deps.router.call({ ...call, traceparent: clientParent }, reply, 0);
         }
-      });
+      };
+      // A synchronous authenticator's answer (the built-in ones) is used at once, not a microtask later;
+      // an async one's when it settles (the reply is corked and dropped if the client went away meanwhile).
+      if (auth instanceof Promise) void auth.then(route);
+      else route(auth);
     });
   });
 
