@@ -109,17 +109,6 @@ function isName(v: unknown, max: number): v is string {
 }
 
 /**
- * Whether a call's names, key and idempotency key (`''`: none) pass
- * parseClientMessage's checks, for an edge that has them as strings already
- * (the HTTP path) and would otherwise build a message object per request
- * only to check it. False sends the caller to parseClientMessage, whose
- * answer names what is wrong.
- */
-export function callFieldsValid(actor: string, key: string, method: string, idem: string, max: number): boolean {
-  return isName(actor, max) && key.length <= max && isName(method, max) && idem.length <= max && !idem.startsWith(RESERVED_IDEM_PREFIX);
-}
-
-/**
  * Checks one decoded message's fields at the gateway edge. Inside the node,
  * types are trusted; everything a client can send goes through here first.
  * (The shape of its values, depth and sizes, is checked while decoding.)

@@ -17,9 +17,8 @@
  * N times, interleaved, each round's ratio printed (a hot-path change's
  * before and after in one run; the machine's speed drifts by the hour).
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readConfig } from '../config.js';
 import { gitDescribe } from '../lib/git-commit.js';
 import { keepResults } from '../lib/results-file.js';
 import autocannon from 'autocannon';
@@ -83,14 +82,6 @@ async function trivial(kind: 'node-http' | 'uws-http', o: { seconds: number; con
   }
 }
 
-function baselineRoot(): string | null {
-  const raw = process.env.BENCH_BASELINE?.trim() ?? '';
-  if (raw === '') return null;
-  const root = resolve(raw);
-  if (!existsSync(join(root, 'dist', 'examples', 'counter', 'counter.js'))) throw new TypeError(`BENCH_BASELINE must be a built checkout (dist/ present), got ${JSON.stringify(raw)}`);
-  return root;
-}
-
 async function troupeRow(name: string, root: string, o: { seconds: number; connections: number }): Promise<Row> {
   const node = await startCounterNode(root, []);
   try {
@@ -102,20 +93,18 @@ async function troupeRow(name: string, root: string, o: { seconds: number; conne
 
 async function main(): Promise<void> {
   const o = args();
-  const base = baselineRoot();
+  // The same BENCH_BASELINE as `npm run bench` (bench/config.ts checks it).
+  const base = readConfig(process.env).baselineRoot;
   const rows: Row[] = [];
   const rounds: Array<{ troupe: Row; baseline: Row }> = [];
-  for (let r = 0; r < (base === null ? 1 : o.rounds); r++) {
-    const troupe = await troupeRow('troupe', ROOT, o);
-    if (base === null) {
-      rows.push(troupe);
-      break;
+  if (base === null) rows.push(await troupeRow('troupe', ROOT, o));
+  else {
+    for (let r = 1; r <= o.rounds; r++) {
+      const troupe = await troupeRow('troupe', ROOT, o);
+      const baseline = await troupeRow('troupe@baseline', base, o);
+      rounds.push({ troupe, baseline });
+      process.stderr.write(`round ${r}: troupe ${troupe.requestsPerSecond}, baseline ${baseline.requestsPerSecond}: ${(troupe.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x\n`);
     }
-    const baseline = await troupeRow('troupe@baseline', base, o);
-    rounds.push({ troupe, baseline });
-    process.stderr.write(`round ${r + 1}: troupe ${troupe.requestsPerSecond}, baseline ${baseline.requestsPerSecond}: ${(troupe.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x\n`);
-  }
-  if (base !== null) {
     // The Troupe rows quoted are the median round's (by its ratio); every round is in the JSON.
     const sorted = [...rounds].sort((a, b) => a.troupe.requestsPerSecond / a.baseline.requestsPerSecond - b.troupe.requestsPerSecond / b.baseline.requestsPerSecond);
     const mid = sorted[Math.floor(sorted.length / 2)]!;

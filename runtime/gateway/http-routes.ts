@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HTTP_STATUS, type ErrorData } from '../../protocol/errors.js';
 import type { WireLimits } from '../../protocol/limits.js';
-import { callFieldsValid, isRejected, MAX_TIMEOUT_MS, parseClientMessage } from '../../protocol/wire.js';
+import { isRejected, MAX_TIMEOUT_MS, parseClientMessage } from '../../protocol/wire.js';
 import type { ReplySink } from '../envelope.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { TurnResult } from '../pool/protocol.js';
@@ -155,14 +155,11 @@ export function addHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
       refuse({ code: 'E_BAD_REQUEST', message: 'actor type, key and method in the path must be valid URL-encoded strings' });
       return;
     }
-    // The same checks as a WebSocket call's fields (lengths against --max-key), before any of the body is read;
-    // parseClientMessage says what is wrong when they fail.
-    if (!callFieldsValid(type, key, method, idem, deps.limits.maxKey)) {
-      const fields = parseClientMessage({ op: 'call', id: 0, actor: type, key, method, ...(idem === '' ? {} : { idem }) }, deps.limits);
-      if (isRejected(fields)) {
-        refuse(fields.error);
-        return;
-      }
+    // The same checks as a WebSocket call's fields (lengths against --max-key), before any of the body is read.
+    const fields = parseClientMessage({ op: 'call', id: 0, actor: type, key, method, ...(idem === '' ? {} : { idem }) }, deps.limits);
+    if (isRejected(fields)) {
+      refuse(fields.error);
+      return;
     }
     if (length > deps.maxFrame) {
       refuse({ code: 'E_TOO_LARGE', message: `request body of ${length} bytes exceeds the maximum of ${deps.maxFrame} bytes (--max-frame)` });
