@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../runtime/cli/free-port.js';
 import { EmbeddedGrid } from '../grid/embedded/embedded-grid.js';
 import { LinkTag } from '../runtime/cluster/link-protocol.js';
 import type { TroupeNode } from '../runtime/node.js';
@@ -49,13 +49,6 @@ const CLIENT_SPAN = '00f067aa0ba902b7';
 const CLIENT_TRACEPARENT = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`;
 const KIND = { internal: 1, server: 2, client: 3 } as const;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** What the node's privates the test looks into: placement and the link transport. */
 interface Insides {

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ScenarioContext, Target } from '../scenario.js';
 import type { MoleculerSerializer } from './moleculer-serializer.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../runtime/cli/free-port.js';
 import { startServer } from './processes.js';
 
 const SERVER = fileURLToPath(new URL('../servers/moleculer-broker.js', import.meta.url));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { WS_PATH } from '../../protocol/index.js';
 import type { ScenarioContext, Skipped, Target } from '../scenario.js';
 import { waitForReady } from './health.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../runtime/cli/free-port.js';
 import { startServer, type Started } from './processes.js';
 
 export const COUNTER_ACTOR = 'dist/examples/counter/counter.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WS_PATH } from '../../protocol/index.js';
 import { Placement } from '../../runtime/cluster/placement.js';
 import { waitForReady } from '../lib/health.js';
-import { freePort } from '../lib/ports.js';
+import { freePort } from '../../runtime/cli/free-port.js';
 import { startServer } from '../lib/processes.js';
 import type { Scenario } from '../scenario.js';
 

@@ -9,7 +9,7 @@
  * the fixtures' exit hooks cover a runner that dies.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../runtime/cli/free-port.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConsulAgent } from '../fixtures/consul.js';
@@ -55,16 +55,6 @@ interface Ready {
   cluster?: { members?: string[] };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

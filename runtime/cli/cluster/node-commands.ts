@@ -4,7 +4,8 @@
  */
 import { isOurAgent } from './consul-agent.js';
 import { isOurNode, launchNode, nodeArgs, nodeUrls, waitNodeReady } from './node-process.js';
-import { nodePorts, osFreePort, tcpFree } from './ports.js';
+import { freePort } from '../free-port.js';
+import { nodePorts, tcpFree } from './ports.js';
 import { signal, terminate, waitForExit } from './processes.js';
 import { commandHint, passingSummary, waitForPassing } from './report.js';
 import { readSecret } from './secret.js';
@@ -98,17 +99,11 @@ export async function start(dir: string, id: string, readyTimeoutMs: number, out
   }
 }
 
-/** The next node's ports: its slot in the block when free, else two the OS picks. */
+/** The next node's ports: its slot in the block when free, else two drawn by freePort (never the same twice). */
 async function portsFor(state: ClusterState, n: number): Promise<{ port: number; linkPort: number }> {
   const slot = nodePorts(state.basePort, n);
   if (slot !== undefined && (await tcpFree(slot.port)) && (await tcpFree(slot.linkPort))) return slot;
-  const port = await osFreePort();
-  // Bounded: the OS rarely hands out the same free port twice in a row.
-  for (let i = 0; i < 10; i++) {
-    const linkPort = await osFreePort();
-    if (linkPort !== port) return { port, linkPort };
-  }
-  throw new Error('could not find two free ports on 127.0.0.1');
+  return { port: await freePort(), linkPort: await freePort() };
 }
 
 export async function add(dir: string, zone: string, readyTimeoutMs: number, extraFlags: readonly string[], out: Out, err: Out): Promise<number> {

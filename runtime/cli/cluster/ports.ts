@@ -82,20 +82,6 @@ export function portAnswers(port: number, timeoutMs = 300): Promise<boolean> {
   });
 }
 
-/** A port the OS picks (for nodes past the block). Another process may still take it first. */
-export function osFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('the OS gave no free port'))));
-    });
-  });
-}
-
 /** The first port of `ports` that is taken, or undefined when all are free. */
 async function firstTaken(base: number, nodes: number, members: number): Promise<number | undefined> {
   const tcp = [base + CONSUL_OFFSETS.http, base + CONSUL_OFFSETS.serfLan, base + CONSUL_OFFSETS.server];

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { probeCluster } from './member-probe.js';
-import { freePort, isAlive, isPortFree, launchMember, type MemberInfo, sleep, stopMember } from './member-process.js';
+import { freePort } from '../free-port.js';
+import { isAlive, isPortFree, launchMember, type MemberInfo, sleep, stopMember } from './member-process.js';
 import { buildMemberStoreJar, type MemberStore, quorumFor } from './member-store.js';
 import { fetchScriptPath } from './paths.js';
 import { type RunState, writeRunState } from './run-state.js';

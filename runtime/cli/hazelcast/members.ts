@@ -6,7 +6,8 @@
  */
 export { fetchMemberJar, logSize, startMembers, waitForFormation, waitForMigrations } from './member-launcher.js';
 export type { RunningMembers, StartMembersOptions } from './member-launcher.js';
-export { freePort, isAlive, killMember, launchMember, stopMember } from './member-process.js';
+export { isAlive, killMember, launchMember, stopMember } from './member-process.js';
+export { freePort } from '../free-port.js';
 export type { LaunchMemberOptions, MemberInfo } from './member-process.js';
 export { probeCluster } from './member-probe.js';
 export { buildMemberStoreJar, DURABILITY_MODES, parsePostgresUrl, quorumFor, STORED_MAPS } from './member-store.js';

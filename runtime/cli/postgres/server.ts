@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, isAlive, waitForExit } from '../hazelcast/member-process.js';
+import { freePort } from '../free-port.js';
+import { isAlive, waitForExit } from '../hazelcast/member-process.js';
 import { fetchPostgresScriptPath } from '../hazelcast/paths.js';
 
 const run = promisify(execFile);
